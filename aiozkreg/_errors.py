@@ -1,0 +1,221 @@
+"""Every exception aiozkreg raises.
+
+::
+
+    ZKRegError
+    ├── RegistryClosedError            the registry was closed (or never started)
+    ├── ZKConnectionError              the link to ZooKeeper is not usable
+    │   ├── FailedConnect              start() could not connect in time
+    │   ├── ConnectionLossError        the link dropped while a request was out
+    │   │   └── RequestTimeoutError    no reply / no reconnect within the timeout
+    │   └── SessionExpiredError        the server ended the session
+    ├── ServerError                    the server answered with an error code
+    │   ├── NoNodeError                (also raised by resolve() for unresolvable paths)
+    │   ├── NodeExistsError
+    │   ├── BadVersionError
+    │   ├── NotEmptyError
+    │   ├── NoAuthError
+    │   ├── AuthFailedError
+    │   ├── InvalidACLError
+    │   ├── BadArgumentsError
+    │   ├── NoChildrenForEphemeralsError
+    │   ├── NotReadOnlyError
+    │   └── UnimplementedError
+    ├── TransactionError               a multi failed; .results holds each op's outcome
+    ├── LinkLoop                       symlinks or property links form a cycle
+    ├── BadPropertyLink                a property link cannot be followed
+    └── TreeSyntaxError                malformed tree text (also a ValueError)
+
+aiozk's own exceptions never cross the public API: the connection layer
+converts server error codes with :func:`error_for_code` at one boundary.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import ClassVar
+
+
+class ZKRegError(Exception):
+    """The root of every aiozkreg error."""
+
+
+class RegistryClosedError(ZKRegError):
+    """The registry is closed, or was never started."""
+
+
+class ZKConnectionError(ZKRegError):
+    """The link to ZooKeeper is not usable."""
+
+
+class FailedConnect(ZKConnectionError):
+    """No server of the ensemble could be reached in time."""
+
+
+class ConnectionLossError(ZKConnectionError):
+    """The connection dropped while a request was outstanding.
+
+    The request may or may not have been applied by the server.
+    """
+
+
+class RequestTimeoutError(ConnectionLossError):
+    """No reply, or no reconnect, within the request's timeout."""
+
+
+class SessionExpiredError(ZKConnectionError):
+    """The server expired the session; ephemeral nodes and watches are gone."""
+
+
+class ServerError(ZKRegError):
+    """The server answered a request with an error code."""
+
+    code: ClassVar[int] = 0
+
+    def __init__(self, message: str = "", *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(message or self._default_message())
+
+    def _default_message(self) -> str:
+        name = type(self).__name__.removesuffix("Error")
+        where = f" for {self.path}" if self.path else ""
+        return f"ZooKeeper answered {name} (code {self.code}){where}."
+
+
+class NoNodeError(ServerError):
+    """The node does not exist."""
+
+    code = -101
+
+
+class NodeExistsError(ServerError):
+    """The node already exists."""
+
+    code = -110
+
+
+class BadVersionError(ServerError):
+    """The node's version is not the one the request expected."""
+
+    code = -103
+
+
+class NotEmptyError(ServerError):
+    """The node has children and cannot be deleted."""
+
+    code = -111
+
+
+class NoAuthError(ServerError):
+    """The ACL does not allow this client to do that."""
+
+    code = -102
+
+
+class AuthFailedError(ServerError):
+    """The server rejected our credentials."""
+
+    code = -115
+
+
+class InvalidACLError(ServerError):
+    """The ACL is malformed."""
+
+    code = -114
+
+
+class BadArgumentsError(ServerError):
+    """The server rejected the request's arguments (a bad path, for instance)."""
+
+    code = -8
+
+
+class NoChildrenForEphemeralsError(ServerError):
+    """Ephemeral nodes cannot have children."""
+
+    code = -108
+
+
+class NotReadOnlyError(ServerError):
+    """A write was sent to a read-only server."""
+
+    code = -119
+
+
+class UnimplementedError(ServerError):
+    """The server does not implement this operation."""
+
+    code = -6
+
+
+class TransactionError(ZKRegError):
+    """A multi-operation transaction failed and nothing was applied.
+
+    ``results`` has one entry per operation: ``None`` where the operation
+    would have succeeded (it was rolled back) and the error for the one that
+    failed (later operations are reported as rolled back too).
+    """
+
+    def __init__(self, results: Sequence[BaseException | object]) -> None:
+        self.results = list(results)
+        failed = [r for r in self.results if isinstance(r, ServerError)]
+        first = failed[0] if failed else None
+        index = self.results.index(first) if first is not None else -1
+        super().__init__(f"Transaction failed at operation {index}: {first}")
+
+
+class LinkLoop(ZKRegError):
+    """Following symlinks or property links came back to where it started."""
+
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths = tuple(paths)
+        super().__init__(f"Link loop: {' -> '.join(self.paths)}")
+
+
+class BadPropertyLink(ZKRegError):
+    """A property link could not be followed."""
+
+
+class TreeSyntaxError(ZKRegError, ValueError):
+    """Tree text could not be parsed.
+
+    ``lineno`` is 1-based; ``line`` is the offending line as written.
+    """
+
+    def __init__(self, message: str, lineno: int, line: str) -> None:
+        self.message = message
+        self.lineno = lineno
+        self.line = line
+        super().__init__(f"{message} in line {lineno}: {line.strip()!r}")
+
+
+_CODES: dict[int, type[ServerError]] = {
+    cls.code: cls
+    for cls in (
+        NoNodeError,
+        NodeExistsError,
+        BadVersionError,
+        NotEmptyError,
+        NoAuthError,
+        AuthFailedError,
+        InvalidACLError,
+        BadArgumentsError,
+        NoChildrenForEphemeralsError,
+        NotReadOnlyError,
+        UnimplementedError,
+    )
+}
+
+_CONNECTION_CODES = {-4: "connection loss", -7: "operation timeout", -122: "request timeout"}
+
+
+def error_for_code(code: int, path: str | None = None) -> ZKRegError:
+    """The exception for a ZooKeeper error code (never an aiozk class)."""
+    if code in _CODES:
+        return _CODES[code](path=path)
+    if code == -112:
+        return SessionExpiredError("The session expired.")
+    if code in _CONNECTION_CODES:
+        return ConnectionLossError(f"The server reported {_CONNECTION_CODES[code]}.")
+    err = ServerError(f"ZooKeeper answered error code {code}" + (f" for {path}." if path else "."))
+    return err
