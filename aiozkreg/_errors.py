@@ -4,6 +4,7 @@
 
     ZKRegError
     ├── RegistryClosedError            the registry was closed (or never started)
+    ├── InvalidPathError               a path ZooKeeper would reject (also a ValueError)
     ├── ZKConnectionError              the link to ZooKeeper is not usable
     │   ├── FailedConnect              start() could not connect in time
     │   ├── ConnectionLossError        the link dropped while a request was out
@@ -42,6 +43,10 @@ class ZKRegError(Exception):
 
 class RegistryClosedError(ZKRegError):
     """The registry is closed, or was never started."""
+
+
+class InvalidPathError(ZKRegError, ValueError):
+    """A path that ZooKeeper would reject: relative, trailing '/', empty parts."""
 
 
 class ZKConnectionError(ZKRegError):
@@ -217,5 +222,5 @@ def error_for_code(code: int, path: str | None = None) -> ZKRegError:
         return SessionExpiredError("The session expired.")
     if code in _CONNECTION_CODES:
         return ConnectionLossError(f"The server reported {_CONNECTION_CODES[code]}.")
-    err = ServerError(f"ZooKeeper answered error code {code}" + (f" for {path}." if path else "."))
-    return err
+    where = f" for {path}" if path else ""
+    return ServerError(f"ZooKeeper answered error code {code}{where}.", path=path)

@@ -1,0 +1,282 @@
+"""Single ZooKeeper operations over a :class:`Session`: the only place that
+builds aiozk request objects and turns replies into aiozkreg values."""
+
+from __future__ import annotations
+
+import asyncio
+import struct
+from collections.abc import Sequence
+from typing import Any
+
+from aiozk import protocol as _p
+
+from . import _paths
+from ._errors import NodeExistsError, NoNodeError, TransactionError, error_for_code
+from ._session import Session, Watcher, WatchKind
+from ._types import ACL, OPEN_ACL_UNSAFE, ZnodeStat
+
+_EPHEMERAL = 1
+_SEQUENTIAL = 2
+
+
+def _data(value: bytes) -> bytes:
+    if not isinstance(value, bytes | bytearray | memoryview):
+        raise TypeError(f"Node data must be bytes, not {type(value).__name__}.")
+    return bytes(value)
+
+
+def _acl(acl: Sequence[ACL] | None, default: Sequence[ACL] = OPEN_ACL_UNSAFE) -> list[Any]:
+    return [entry.to_wire() for entry in (acl if acl is not None else default)]
+
+
+def _flags(ephemeral: bool, sequential: bool) -> int:
+    return (_EPHEMERAL if ephemeral else 0) | (_SEQUENTIAL if sequential else 0)
+
+
+def create_request(
+    session: Session,
+    path: str,
+    value: bytes,
+    acl: Sequence[ACL] | None,
+    ephemeral: bool,
+    sequential: bool,
+) -> Any:
+    return _p.CreateRequest(
+        path=session.server_path(_paths.validate(path)),
+        data=_data(value),
+        acl=_acl(acl),
+        flags=_flags(ephemeral, sequential),
+    )
+
+
+async def create(
+    session: Session,
+    path: str,
+    value: bytes = b"",
+    *,
+    acl: Sequence[ACL] | None = None,
+    ephemeral: bool = False,
+    sequential: bool = False,
+) -> str:
+    request = create_request(session, path, value, acl, ephemeral, sequential)
+    reply = await session.call(request, _p.CreateResponse, path=path)
+    return session.client_path(reply.path)
+
+
+async def create2(
+    session: Session,
+    path: str,
+    value: bytes,
+    *,
+    acl: Sequence[ACL] | None = None,
+    ephemeral: bool = False,
+    sequential: bool = False,
+) -> tuple[str, ZnodeStat]:
+    """Create and return (path, stat) in one round trip."""
+    base = create_request(session, path, value, acl, ephemeral, sequential)
+    request = _p.Create2Request(path=base.path, data=base.data, acl=base.acl, flags=base.flags)
+    reply = await session.call(request, _p.Create2Response, path=path)
+    return session.client_path(reply.path), ZnodeStat.from_wire(reply.stat)
+
+
+async def delete(session: Session, path: str, version: int = -1) -> None:
+    request = _p.DeleteRequest(path=session.server_path(_paths.validate(path)), version=version)
+    await session.call(request, None, path=path)
+
+
+async def get(
+    session: Session, path: str, watcher: Watcher | None = None
+) -> tuple[bytes, ZnodeStat]:
+    hook = session.watch_hook(WatchKind.DATA, path, watcher) if watcher else None
+    request = _p.GetDataRequest(
+        path=session.server_path(_paths.validate(path)), watch=watcher is not None
+    )
+    reply = await session.call(request, _p.GetDataResponse, path=path, hook=hook, retry=True)
+    return (reply.data or b""), ZnodeStat.from_wire(reply.stat)
+
+
+async def set_data(session: Session, path: str, value: bytes, version: int = -1) -> ZnodeStat:
+    request = _p.SetDataRequest(
+        path=session.server_path(_paths.validate(path)), data=_data(value), version=version
+    )
+    reply = await session.call(request, _p.SetDataResponse, path=path)
+    return ZnodeStat.from_wire(reply.stat)
+
+
+async def exists(
+    session: Session, path: str, watcher: Watcher | None = None
+) -> ZnodeStat | None:
+    hook = session.watch_hook(WatchKind.EXIST, path, watcher) if watcher else None
+    request = _p.ExistsRequest(
+        path=session.server_path(_paths.validate(path)), watch=watcher is not None
+    )
+    try:
+        reply = await session.call(request, _p.ExistsResponse, path=path, hook=hook, retry=True)
+    except NoNodeError:
+        return None
+    return ZnodeStat.from_wire(reply.stat)
+
+
+async def get_children(
+    session: Session, path: str, watcher: Watcher | None = None
+) -> tuple[list[str], ZnodeStat]:
+    hook = session.watch_hook(WatchKind.CHILD, path, watcher) if watcher else None
+    request = _p.GetChildren2Request(
+        path=session.server_path(_paths.validate(path)), watch=watcher is not None
+    )
+    reply = await session.call(
+        request, _p.GetChildren2Response, path=path, hook=hook, retry=True
+    )
+    return list(reply.children), ZnodeStat.from_wire(reply.stat)
+
+
+async def get_acls(session: Session, path: str) -> tuple[list[ACL], ZnodeStat]:
+    request = _p.GetACLRequest(path=session.server_path(_paths.validate(path)))
+    reply = await session.call(request, _p.GetACLResponse, path=path, retry=True)
+    return [ACL.from_wire(a) for a in reply.acl], ZnodeStat.from_wire(reply.stat)
+
+
+async def set_acls(
+    session: Session, path: str, acl: Sequence[ACL], version: int = -1
+) -> ZnodeStat:
+    request = _p.SetACLRequest(
+        path=session.server_path(_paths.validate(path)), acl=_acl(acl), version=version
+    )
+    reply = await session.call(request, _p.SetACLResponse, path=path)
+    return ZnodeStat.from_wire(reply.stat)
+
+
+async def ensure_path(session: Session, path: str, acl: Sequence[ACL] | None = None) -> None:
+    """Create ``path`` and its missing ancestors, all requests in flight at once."""
+    _paths.validate(path)
+    if path == "/":
+        if session.chroot:  # the chroot node itself is the one node "/" can name
+            try:
+                await create(session, "/", b"", acl=acl)
+            except NodeExistsError:
+                pass
+        return
+    targets = [*_paths.parents(path), path]
+    replies = await asyncio.gather(
+        *(create(session, p, b"", acl=acl) for p in targets), return_exceptions=True
+    )
+    for reply in replies:
+        if isinstance(reply, NodeExistsError):
+            continue
+        if isinstance(reply, BaseException):
+            raise reply
+
+
+# -- transactions -------------------------------------------------------------------
+
+_MULTI_HEADER = struct.Struct("!i?i")
+_INT = struct.Struct("!i")
+
+
+class _MultiResponse:
+    """A multi reply: one parsed response or error code per operation."""
+
+    opcode = 14
+    parse_on_error = True  # a failed multi still carries per-operation results
+
+    def __init__(self, results: list[Any]) -> None:
+        self.results = results
+
+    @classmethod
+    def deserialize(cls, raw: bytes) -> _MultiResponse:
+        results: list[Any] = []
+        type_, done, _err = _MULTI_HEADER.unpack_from(raw, 0)
+        offset = _MULTI_HEADER.size
+        while not done:
+            if type_ == -1:
+                (code,) = _INT.unpack_from(raw, offset)
+                offset += _INT.size
+                results.append(code)
+            else:
+                reply, offset = _p.response_xref[type_].parse(raw, offset)
+                results.append(reply)
+            type_, done, _err = _MULTI_HEADER.unpack_from(raw, offset)
+            offset += _MULTI_HEADER.size
+        return cls(results)
+
+
+class Transaction:
+    """Operations applied all together or not at all: ``await txn.commit()``."""
+
+    def __init__(self, session: Session) -> None:
+        self._session = session
+        self._ops: list[tuple[Any, str]] = []
+        self._committed = False
+
+    def create(
+        self,
+        path: str,
+        value: bytes = b"",
+        *,
+        acl: Sequence[ACL] | None = None,
+        ephemeral: bool = False,
+        sequential: bool = False,
+    ) -> Transaction:
+        self._ops.append((create_request(self._session, path, value, acl, ephemeral, sequential), path))
+        return self
+
+    def delete(self, path: str, version: int = -1) -> Transaction:
+        request = _p.DeleteRequest(
+            path=self._session.server_path(_paths.validate(path)), version=version
+        )
+        self._ops.append((request, path))
+        return self
+
+    def set_data(self, path: str, value: bytes, version: int = -1) -> Transaction:
+        request = _p.SetDataRequest(
+            path=self._session.server_path(_paths.validate(path)), data=_data(value), version=version
+        )
+        self._ops.append((request, path))
+        return self
+
+    def check(self, path: str, version: int) -> Transaction:
+        request = _p.CheckVersionRequest(
+            path=self._session.server_path(_paths.validate(path)), version=version
+        )
+        self._ops.append((request, path))
+        return self
+
+    async def commit(self) -> list[Any]:
+        """Apply every operation; return each one's result.
+
+        Results: the created path for a create, a :class:`ZnodeStat` for a
+        set, ``True`` for a delete or check. On failure nothing is applied and
+        :class:`TransactionError` carries, per operation, ``None`` (rolled
+        back) or the error that stopped it.
+        """
+        if self._committed:
+            raise RuntimeError("This transaction was already committed.")
+        self._committed = True
+        if not self._ops:
+            return []
+        multi = _p.TransactionRequest()
+        for request, _ in self._ops:
+            multi.add(request)
+        reply: _MultiResponse = await self._session.call(multi, _MultiResponse)
+        results: list[Any] = []
+        failed = False
+        for (_, path), item in zip(self._ops, reply.results, strict=False):
+            if isinstance(item, int):
+                if item in (0, -2):  # OK (rolled back) or runtime inconsistency
+                    results.append(None)
+                else:
+                    failed = True
+                    results.append(error_for_code(item, path))
+            else:
+                results.append(self._value(item))
+        if failed:
+            raise TransactionError(results)
+        return results
+
+    def _value(self, reply: Any) -> Any:
+        if isinstance(reply, _p.CreateResponse | _p.Create2Response):
+            return self._session.client_path(reply.path)
+        if isinstance(reply, _p.SetDataResponse):
+            return ZnodeStat.from_wire(reply.stat)
+        return True
+

@@ -1,0 +1,68 @@
+"""Force a real, server-side session expiry (the same-session-id trick)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+
+from aiozk import protocol as _p
+
+from .._connection import Connection
+from .._errors import ZKRegError
+from .._paths import parse_hosts
+from .._registry import Registry
+
+log = logging.getLogger("aiozkreg.testing")
+
+
+async def expire_session(
+    registry: Registry, *, hosts: str | None = None, attempts: int = 10
+) -> int:
+    """Make the server end ``registry``'s session now; return the dead session id.
+
+    Attaches a second connection with the victim's session id and password,
+    sends CloseSession on it, then checks that the server refuses to attach
+    that session again. The registry learns of the expiry from the server,
+    exactly as it would in production. ``hosts`` (default: the registry's
+    servers) lets a test reach the server directly when the registry goes
+    through a fault proxy.
+    """
+    session_id, password = registry.client_id
+    if not session_id:
+        raise ValueError("The registry has no session to expire.")
+    servers = parse_hosts(hosts or registry.hosts).servers
+    for attempt in range(attempts):
+        host, port = servers[attempt % len(servers)]
+        try:
+            if not await _attach(host, port, session_id, password, close=True):
+                return session_id
+            if not await _attach(host, port, session_id, password, close=False):
+                return session_id
+        except (OSError, ZKRegError, TimeoutError) as exc:
+            log.debug("expire_session attempt %d on %s:%d: %s", attempt, host, port, exc)
+    raise RuntimeError(f"Could not expire session 0x{session_id:x} in {attempts} attempts.")
+
+
+async def _attach(host: str, port: int, session_id: int, password: bytes, *, close: bool) -> bool:
+    """Attach to the session; True if the server accepted it (then optionally close it)."""
+    request = _p.ConnectRequest(
+        protocol_version=0,
+        last_seen_zxid=0,
+        timeout=60000,
+        session_id=session_id,
+        password=password,
+        read_only=False,
+    )
+    conn, handshake = await Connection.open(
+        host, port, request, on_watch=lambda *_: None, timeout=2.0
+    )
+    try:
+        if handshake.expired:
+            return False
+        if close:
+            async with asyncio.timeout(2.0):
+                await conn.send(_p.CloseRequest(), None)
+        return True
+    finally:
+        conn.abort()
+        await conn.wait_closed()
