@@ -29,20 +29,26 @@ from ._errors import (
     ZKRegError,
 )
 
+from ._registry import Registry
+from ._session import EventType, SessionState, StateChange, WatchedEvent
+from ._types import ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, Perm, ZnodeStat, make_digest_acl
+
 try:
     __version__ = version("aiozkreg")
 except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
     __version__ = "0+unknown"
 
 __all__ = [
+    "ACL",
     "AuthFailedError",
     "BadArgumentsError",
     "BadPropertyLink",
     "BadVersionError",
     "ConnectionLossError",
+    "EventType",
     "FailedConnect",
-    "InvalidPathError",
     "InvalidACLError",
+    "InvalidPathError",
     "LinkLoop",
     "NoAuthError",
     "NoChildrenForEphemeralsError",
@@ -50,14 +56,23 @@ __all__ = [
     "NodeExistsError",
     "NotEmptyError",
     "NotReadOnlyError",
+    "OPEN_ACL_UNSAFE",
+    "Perm",
+    "READ_ACL_UNSAFE",
+    "Registry",
     "RegistryClosedError",
     "RequestTimeoutError",
     "ServerError",
     "SessionExpiredError",
+    "SessionState",
+    "StateChange",
     "TransactionError",
     "TreeSyntaxError",
     "UnimplementedError",
+    "WatchedEvent",
     "ZKConnectionError",
     "ZKRegError",
+    "ZnodeStat",
+    "make_digest_acl",
     "__version__",
 ]

@@ -79,7 +79,7 @@ def parse_hosts(text: str) -> ConnectString:
     slash = text.find("/")
     if slash >= 0:
         text, chroot = text[:slash], text[slash:]
-        chroot = "" if chroot.rstrip("/") == "" else validate(chroot.rstrip("/"))
+        chroot = "" if chroot == "/" else validate(chroot)
     servers: list[tuple[str, int]] = []
     for item in text.split(","):
         item = item.strip()
