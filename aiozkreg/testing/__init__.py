@@ -1,0 +1,30 @@
+"""Test support: real ZooKeeper servers, a fault proxy, and a pytest plugin.
+
+Everything here runs a real Java ZooKeeper found by :func:`find_zookeeper`
+(see docs/testing.md). The pytest plugin (:mod:`aiozkreg.testing.plugin`) is
+registered through the ``pytest11`` entry point and provides the fixtures.
+"""
+
+from ._ensemble import EnsembleMember, ZooKeeperEnsemble
+from ._errors import ZooKeeperHarnessError, ZooKeeperNotFound, ZooKeeperStartError
+from ._fourlw import four_letter_word
+from ._install import ZooKeeperInstall, find_zookeeper
+from ._proxy import FaultProxy, ProxyState
+from ._server import ZooKeeperServer
+
+from ._expire import expire_session
+
+__all__ = [
+    "EnsembleMember",
+    "FaultProxy",
+    "ProxyState",
+    "ZooKeeperEnsemble",
+    "ZooKeeperHarnessError",
+    "ZooKeeperInstall",
+    "ZooKeeperNotFound",
+    "ZooKeeperServer",
+    "ZooKeeperStartError",
+    "expire_session",
+    "find_zookeeper",
+    "four_letter_word",
+]

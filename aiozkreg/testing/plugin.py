@@ -1,0 +1,141 @@
+"""The aiozkreg pytest plugin: a real ZooKeeper for tests, a chroot per test, fault proxies.
+
+Registered through the ``pytest11`` entry point, so installing aiozkreg is
+enough. Fixtures:
+
+``zookeeper_server``   (session) a started :class:`ZooKeeperServer`
+``zookeeper_chroot``   a fresh node ``/aiozkreg-test-<unique>``, deleted (recursively) after
+``zookeeper_hosts``    ``"127.0.0.1:PORT/aiozkreg-test-<unique>"``: the server, chrooted
+``zookeeper_ensemble`` (session, created on first use) a started 3-server ensemble
+``fault_proxy``        (async) a started :class:`FaultProxy` in front of the server
+``fault_proxy_hosts``  the test's chroot, reached through ``fault_proxy``
+
+If ZooKeeper cannot be found or started, the fixtures fail (never skip)
+with a message saying why. A failing test that used a server gets the
+tail of the server's log in its report.
+"""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator, Generator, Iterator
+
+import pytest
+
+from ._chroot import RawClient, create_path, delete_tree
+from ._ensemble import ZooKeeperEnsemble
+from ._errors import ZooKeeperHarnessError
+from ._proxy import FaultProxy
+from ._server import ZooKeeperServer
+
+try:
+    import pytest_asyncio
+except ImportError:  # pragma: no cover - pytest-asyncio is in aiozkreg's test extra
+    pytest_asyncio = None  # type: ignore[assignment]
+
+_LOG_LINES = 40
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    """Register the ``slow`` marker."""
+    config.addinivalue_line(
+        "markers", "slow: fault tests that take seconds (ensembles, expiry by partition)"
+    )
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+    """Add the tail of the ZooKeeper log(s) to the report of a failed test that used them."""
+    report = yield
+    if report.failed:
+        funcargs = getattr(item, "funcargs", {})
+        server = funcargs.get("zookeeper_server")
+        if isinstance(server, ZooKeeperServer):
+            report.sections.append(
+                (f"ZooKeeper log {server.log_path} (last lines)", server.log_tail(_LOG_LINES))
+            )
+        ensemble = funcargs.get("zookeeper_ensemble")
+        if isinstance(ensemble, ZooKeeperEnsemble):
+            for m in ensemble.members:
+                report.sections.append(
+                    (f"ZooKeeper member {m.id} log {m.log_path} (last lines)", m.log_tail(20))
+                )
+    return report
+
+
+@pytest.fixture(scope="session")
+def zookeeper_server() -> Iterator[ZooKeeperServer]:
+    """A standalone ZooKeeper server for the whole test session."""
+    try:
+        server = ZooKeeperServer()
+    except ZooKeeperHarnessError as exc:
+        pytest.fail(f"aiozkreg: cannot run a ZooKeeper server: {exc}", pytrace=False)
+    try:
+        server.start()
+    except ZooKeeperHarnessError as exc:
+        server.close()
+        pytest.fail(f"aiozkreg: cannot start a ZooKeeper server: {exc}", pytrace=False)
+    yield server
+    server.close()
+
+
+@pytest.fixture
+def zookeeper_chroot(zookeeper_server: ZooKeeperServer) -> Iterator[str]:
+    """A fresh, empty node for this test; it and everything under it is deleted afterwards."""
+    path = f"/aiozkreg-test-{uuid.uuid4().hex[:12]}"
+    zookeeper_server.start()  # a no-op, unless an earlier test left it stopped
+    with RawClient(zookeeper_server.host, zookeeper_server.port) as client:
+        create_path(client, path)
+    yield path
+    zookeeper_server.start()
+    with RawClient(zookeeper_server.host, zookeeper_server.port) as client:
+        delete_tree(client, path)
+
+
+@pytest.fixture
+def zookeeper_hosts(zookeeper_server: ZooKeeperServer, zookeeper_chroot: str) -> str:
+    """The connect string of the session server, chrooted to this test's node."""
+    return f"{zookeeper_server.address}{zookeeper_chroot}"
+
+
+@pytest.fixture(scope="session")
+def zookeeper_ensemble() -> Iterator[ZooKeeperEnsemble]:
+    """A 3-server ZooKeeper ensemble, started the first time a test asks for it."""
+    try:
+        ensemble = ZooKeeperEnsemble(3)
+    except ZooKeeperHarnessError as exc:
+        pytest.fail(f"aiozkreg: cannot run a ZooKeeper ensemble: {exc}", pytrace=False)
+    try:
+        ensemble.start()
+    except ZooKeeperHarnessError as exc:
+        ensemble.close()
+        pytest.fail(f"aiozkreg: cannot start a ZooKeeper ensemble: {exc}", pytrace=False)
+    yield ensemble
+    ensemble.close()
+
+
+if pytest_asyncio is not None:
+
+    @pytest_asyncio.fixture
+    async def fault_proxy(zookeeper_server: ZooKeeperServer) -> AsyncIterator[FaultProxy]:
+        """A started fault proxy in front of the session server, closed after the test."""
+        async with FaultProxy(zookeeper_server.host, zookeeper_server.port) as proxy:
+            yield proxy
+
+else:  # pragma: no cover
+
+    @pytest.fixture
+    def fault_proxy() -> FaultProxy:
+        """Unavailable: the fault proxy fixture needs pytest-asyncio."""
+        pytest.fail("aiozkreg: the fault_proxy fixture needs pytest-asyncio.", pytrace=False)
+
+
+@pytest.fixture
+def fault_proxy_hosts(fault_proxy: FaultProxy, zookeeper_chroot: str) -> str:
+    """The connect string of this test's chroot, through ``fault_proxy``."""
+    return f"{fault_proxy.address}{zookeeper_chroot}"
+
+
+# --- registry fixture: to be added here (a started aiozkreg.Registry on zookeeper_hosts) ---
