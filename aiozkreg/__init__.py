@@ -9,8 +9,8 @@ from ._errors import (
     BadVersionError,
     ConnectionLossError,
     FailedConnect,
-    InvalidPathError,
     InvalidACLError,
+    InvalidPathError,
     LinkLoop,
     NoAuthError,
     NoChildrenForEphemeralsError,
@@ -28,7 +28,6 @@ from ._errors import (
     ZKConnectionError,
     ZKRegError,
 )
-
 from ._registry import Registry
 from ._session import EventType, SessionState, StateChange, WatchedEvent
 from ._types import ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, Perm, ZnodeStat, make_digest_acl
@@ -40,6 +39,8 @@ except PackageNotFoundError:  # pragma: no cover - running from a bare checkout
 
 __all__ = [
     "ACL",
+    "OPEN_ACL_UNSAFE",
+    "READ_ACL_UNSAFE",
     "AuthFailedError",
     "BadArgumentsError",
     "BadPropertyLink",
@@ -56,9 +57,7 @@ __all__ = [
     "NodeExistsError",
     "NotEmptyError",
     "NotReadOnlyError",
-    "OPEN_ACL_UNSAFE",
     "Perm",
-    "READ_ACL_UNSAFE",
     "Registry",
     "RegistryClosedError",
     "RequestTimeoutError",
@@ -73,6 +72,6 @@ __all__ = [
     "ZKConnectionError",
     "ZKRegError",
     "ZnodeStat",
-    "make_digest_acl",
     "__version__",
+    "make_digest_acl",
 ]

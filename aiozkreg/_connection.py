@@ -237,8 +237,10 @@ class Connection(asyncio.Protocol):
 
     def _write(self, payload: bytes) -> None:
         if self._transport is None or self._closed.is_set():
-            raise _copy(self._close_reason) if self._close_reason else ConnectionLossError(
-                f"Connection to {self.address} is closed."
+            raise (
+                _copy(self._close_reason)
+                if self._close_reason
+                else ConnectionLossError(f"Connection to {self.address} is closed.")
             )
         self._transport.write(_SIZE.pack(len(payload)) + payload)
         self.last_send = self._loop.time()

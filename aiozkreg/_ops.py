@@ -4,6 +4,7 @@ builds aiozk request objects and turns replies into aiozkreg values."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import struct
 from collections.abc import Sequence
 from typing import Any
@@ -103,9 +104,7 @@ async def set_data(session: Session, path: str, value: bytes, version: int = -1)
     return ZnodeStat.from_wire(reply.stat)
 
 
-async def exists(
-    session: Session, path: str, watcher: Watcher | None = None
-) -> ZnodeStat | None:
+async def exists(session: Session, path: str, watcher: Watcher | None = None) -> ZnodeStat | None:
     hook = session.watch_hook(WatchKind.EXIST, path, watcher) if watcher else None
     request = _p.ExistsRequest(
         path=session.server_path(_paths.validate(path)), watch=watcher is not None
@@ -124,9 +123,7 @@ async def get_children(
     request = _p.GetChildren2Request(
         path=session.server_path(_paths.validate(path)), watch=watcher is not None
     )
-    reply = await session.call(
-        request, _p.GetChildren2Response, path=path, hook=hook, retry=True
-    )
+    reply = await session.call(request, _p.GetChildren2Response, path=path, hook=hook, retry=True)
     return list(reply.children), ZnodeStat.from_wire(reply.stat)
 
 
@@ -136,9 +133,7 @@ async def get_acls(session: Session, path: str) -> tuple[list[ACL], ZnodeStat]:
     return [ACL.from_wire(a) for a in reply.acl], ZnodeStat.from_wire(reply.stat)
 
 
-async def set_acls(
-    session: Session, path: str, acl: Sequence[ACL], version: int = -1
-) -> ZnodeStat:
+async def set_acls(session: Session, path: str, acl: Sequence[ACL], version: int = -1) -> ZnodeStat:
     request = _p.SetACLRequest(
         path=session.server_path(_paths.validate(path)), acl=_acl(acl), version=version
     )
@@ -151,10 +146,8 @@ async def ensure_path(session: Session, path: str, acl: Sequence[ACL] | None = N
     _paths.validate(path)
     if path == "/":
         if session.chroot:  # the chroot node itself is the one node "/" can name
-            try:
+            with contextlib.suppress(NodeExistsError):
                 await create(session, "/", b"", acl=acl)
-            except NodeExistsError:
-                pass
         return
     targets = [*_paths.parents(path), path]
     replies = await asyncio.gather(
@@ -217,7 +210,9 @@ class Transaction:
         ephemeral: bool = False,
         sequential: bool = False,
     ) -> Transaction:
-        self._ops.append((create_request(self._session, path, value, acl, ephemeral, sequential), path))
+        self._ops.append(
+            (create_request(self._session, path, value, acl, ephemeral, sequential), path)
+        )
         return self
 
     def delete(self, path: str, version: int = -1) -> Transaction:
@@ -229,7 +224,9 @@ class Transaction:
 
     def set_data(self, path: str, value: bytes, version: int = -1) -> Transaction:
         request = _p.SetDataRequest(
-            path=self._session.server_path(_paths.validate(path)), data=_data(value), version=version
+            path=self._session.server_path(_paths.validate(path)),
+            data=_data(value),
+            version=version,
         )
         self._ops.append((request, path))
         return self
@@ -279,4 +276,3 @@ class Transaction:
         if isinstance(reply, _p.SetDataResponse):
             return ZnodeStat.from_wire(reply.stat)
         return True
-

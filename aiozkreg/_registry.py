@@ -8,7 +8,6 @@ import os
 import ssl as _ssl
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
-from typing import Any
 
 from . import _ops, _paths
 from ._errors import NoNodeError, RegistryClosedError
@@ -198,4 +197,3 @@ class Registry:
     def transaction(self) -> _ops.Transaction:
         """A multi-operation transaction: chain operations, then ``await txn.commit()``."""
         return _ops.Transaction(self._session)
-

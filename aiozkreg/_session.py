@@ -175,7 +175,9 @@ class Session:
         self.timeout = session_timeout or 10.0  # replaced by the negotiated one
         self.connect_timeout = connect_timeout
         self.request_timeout = request_timeout
-        self.auth = [(scheme, cred if isinstance(cred, bytes) else cred.encode()) for scheme, cred in auth]
+        self.auth = [
+            (scheme, cred if isinstance(cred, bytes) else cred.encode()) for scheme, cred in auth
+        ]
         self.ssl = ssl
         self.read_only = read_only
 
@@ -203,7 +205,9 @@ class Session:
             return
         loop = asyncio.get_running_loop()
         self._first_attach = loop.create_future()
-        self._keeper = asyncio.create_task(self._keep(wait), name=f"aiozkreg keeper {self.connect_string}")
+        self._keeper = asyncio.create_task(
+            self._keep(wait), name=f"aiozkreg keeper {self.connect_string}"
+        )
         limit = None if wait else (timeout or self.connect_timeout or max(self.timeout, 2.0))
         try:
             async with asyncio.timeout(limit):
@@ -395,7 +399,12 @@ class Session:
         self._connected.set()
         state = SessionState.CONNECTED_READ_ONLY if hs.read_only else SessionState.CONNECTED
         if new_session:
-            log.info("New session 0x%x with %s (timeout %.1f s).", self.session_id, conn.address, self.timeout)
+            log.info(
+                "New session 0x%x with %s (timeout %.1f s).",
+                self.session_id,
+                conn.address,
+                self.timeout,
+            )
         else:
             log.info("Re-attached session 0x%x at %s.", self.session_id, conn.address)
         self._set_state(state)
@@ -541,11 +550,11 @@ class Session:
                 if not retry or self._closing:
                     raise
             except TimeoutError:
-                raise RequestTimeoutError(f"No reply for {path or 'the request'} in time.") from None
+                raise RequestTimeoutError(
+                    f"No reply for {path or 'the request'} in time."
+                ) from None
 
-    def watch_hook(
-        self, kind: WatchKind, path: str, watcher: Watcher
-    ) -> Callable[[int], None]:
+    def watch_hook(self, kind: WatchKind, path: str, watcher: Watcher) -> Callable[[int], None]:
         """A reply hook that records ``watcher`` when the server set the watch."""
 
         def hook(err: int) -> None:

@@ -37,7 +37,7 @@ async def test_chroot_in_connect_string(zookeeper_hosts: str, zookeeper_server: 
         await zk.get_children("/x", watch=fired.set_result)
         await zk.create("/x/y")
         event = await asyncio.wait_for(fired, 5)
-        assert getattr(event, "path") == "/x"
+        assert event.path == "/x"
     async with Registry(zookeeper_server.address) as root:  # type: ignore[attr-defined]
         data, _ = await root.get(chroot + "/x")
         assert data == b"1"
@@ -228,4 +228,3 @@ async def test_cancelled_request_leaves_connection_healthy(zookeeper_hosts: str)
         replies = await asyncio.gather(*(zk.get("/c") for _ in range(1000)))
         assert all(data == b"data" for data, _ in replies)
         assert zk._session._conn is not None and zk._session._conn.pending_count == 0
-

@@ -32,13 +32,6 @@ async def _until(states: AsyncIterator[StateChange], *wanted: SessionState) -> l
     raise AssertionError(f"state stream ended early: {seen}")
 
 
-async def _poll(predicate: object, timeout: float = 20.0) -> None:
-    """Await ``predicate()`` (an async callable) until true, checking every 50 ms."""
-    async with asyncio.timeout(timeout):
-        while not await predicate():  # type: ignore[operator]
-            await asyncio.sleep(0.05)
-
-
 class Recorder:
     """A watch callback that records events and wakes a waiter."""
 
@@ -115,30 +108,31 @@ async def test_black_hole_longer_than_timeout_makes_new_session(
     zookeeper_hosts: str, fault_proxy: FaultProxy, fault_proxy_hosts: str
 ) -> None:
     """A stalled link is declared lost by ping timeout; after heal a new session follows."""
-    async with Registry(zookeeper_hosts) as observer:
-        async with Registry(fault_proxy_hosts, session_timeout=1.0) as zk:
-            await zk.create("/eph", ephemeral=True)
-            old = zk.client_id[0]
-            states = zk.states()
-            loop = asyncio.get_running_loop()
-            began = loop.time()
-            fault_proxy.stall()
-            await _until(states, SessionState.SUSPENDED)
-            assert loop.time() - began < 1.5  # 2/3 of the timeout, plus scheduling
-
-            async def gone() -> bool:
-                return await observer.exists("/eph") is None
-
-            await _poll(gone)  # the server expired the session
-            fault_proxy.heal()
-            changes = await _until(states, SessionState.EXPIRED, SessionState.CONNECTED)
-            assert [c.state for c in changes][-3:] == [
-                SessionState.EXPIRED,
-                SessionState.CONNECTING,
-                SessionState.CONNECTED,
-            ]
-            assert zk.client_id[0] not in (0, old)
-            assert await zk.exists("/") is not None
+    async with (
+        Registry(zookeeper_hosts) as observer,
+        Registry(fault_proxy_hosts, session_timeout=1.0) as zk,
+    ):
+        await zk.create("/eph", ephemeral=True)
+        deleted = Recorder()
+        assert await observer.exists("/eph", watch=deleted) is not None
+        old = zk.client_id[0]
+        states = zk.states()
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        fault_proxy.stall()
+        await _until(states, SessionState.SUSPENDED)
+        assert loop.time() - began < 1.5  # 2/3 of the timeout, plus scheduling
+        await asyncio.wait_for(deleted.changed.wait(), 20)  # the server expired the session
+        assert [e.type.name for e in deleted.events] == ["DELETED"]
+        fault_proxy.heal()
+        changes = await _until(states, SessionState.EXPIRED, SessionState.CONNECTED)
+        assert [c.state for c in changes][-3:] == [
+            SessionState.EXPIRED,
+            SessionState.CONNECTING,
+            SessionState.CONNECTED,
+        ]
+        assert zk.client_id[0] not in (0, old)
+        assert await zk.exists("/") is not None
 
 
 async def test_expire_session_forces_new_session(zookeeper_hosts: str) -> None:
@@ -219,9 +213,7 @@ async def test_watchers_told_of_expiry(zookeeper_hosts: str) -> None:
         assert [e.type.name for e in recorder.events] == ["EXPIRED"]
 
 
-async def test_requests_wait_for_reconnect(
-    fault_proxy: FaultProxy, fault_proxy_hosts: str
-) -> None:
+async def test_requests_wait_for_reconnect(fault_proxy: FaultProxy, fault_proxy_hosts: str) -> None:
     """A request issued while suspended waits for the reconnect instead of failing."""
     async with Registry(fault_proxy_hosts, session_timeout=8.0) as zk:
         states = zk.states()
