@@ -1,0 +1,132 @@
+"""Node data <-> properties (aiozkreg._encoding): the reference's rules and round trips."""
+
+from __future__ import annotations
+
+import json
+import logging
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from aiozkreg._encoding import decode_properties, encode_properties
+
+ENCODE_CASES = [
+    ({}, b"{}"),
+    ({"a": 1, "b": "x"}, b'{"a":1,"b":"x"}'),
+    ({"pid": 1234, "weight": 3}, b'{"pid":1234,"weight":3}'),
+    ({"nested": {"l": [1, 2.5, None, True]}}, b'{"nested":{"l":[1,2.5,null,true]}}'),
+    ({"string_value": "hello world"}, b"hello world"),
+    ({"string_value": "\n{xxx}\n"}, b"\n{xxx}\n"),
+    ({"string_value": "[1, 2]"}, b"[1, 2]"),
+    ({"string_value": ""}, b'{"string_value":""}'),
+    ({"string_value": " \n"}, b'{"string_value":" \\n"}'),
+    ({"string_value": '{"a":1}'}, b'{"string_value":"{\\"a\\":1}"}'),
+    ({"string_value": 5}, b'{"string_value":5}'),
+    ({"string_value": "x", "other": 1}, b'{"string_value":"x","other":1}'),
+    ({"é": "ü"}, '{"é":"ü"}'.encode()),
+    ({"s": "\ud800"}, b'{"s":"\\ud800"}'),
+]
+
+
+@pytest.mark.parametrize(("props", "data"), ENCODE_CASES)
+def test_encode(props: dict[str, Any], data: bytes) -> None:
+    """Properties encode as compact JSON, a lone string_value raw, never as empty bytes."""
+    assert encode_properties(props) == data
+
+
+DECODE_CASES = [
+    (None, {}),
+    (b"", {}),
+    (b"   ", {}),
+    (b"\n\t\r\x0b\x0c ", {}),
+    (b"{}", {}),
+    (b'{"a":1}', {"a": 1}),
+    (b'  {"a": [1, 2]}\n', {"a": [1, 2]}),
+    (b"\n{xxx}\n", {"string_value": "\n{xxx}\n"}),
+    (b"[1, 2]", {"string_value": "[1, 2]"}),
+    (b"42", {"string_value": "42"}),
+    (b'"x"', {"string_value": '"x"'}),
+    (b"  hello ", {"string_value": "  hello "}),
+    (b"{", {"string_value": "{"}),
+    (b"}", {"string_value": "}"}),
+    (b'{"a":NaN}', {"a": math.nan}),
+    ('{"é":"ü"}'.encode(), {"é": "ü"}),
+    (b"\xff\xfe", {"string_value": "\udcff\udcfe"}),
+    (b"\x00", {"string_value": "\x00"}),
+]
+
+
+@pytest.mark.parametrize(("data", "props"), DECODE_CASES)
+def test_decode(data: bytes | None, props: dict[str, Any]) -> None:
+    """Blank data is {}, a JSON object is parsed, anything else is a raw string_value."""
+    decoded = decode_properties(data)
+    assert json.dumps(decoded, sort_keys=True) == json.dumps(props, sort_keys=True)
+
+
+def test_bad_json_is_logged_and_kept_raw(caplog: pytest.LogCaptureFixture) -> None:
+    """Object-shaped data that is not JSON logs a warning naming the path and reads raw."""
+    with caplog.at_level(logging.WARNING, logger="aiozkreg.encoding"):
+        assert decode_properties(b" {nope} ", path="/a/b") == {"string_value": " {nope} "}
+    (record,) = caplog.records
+    assert record.name == "aiozkreg.encoding"
+    assert "/a/b" in record.getMessage()
+
+
+def test_deeply_nested_json_does_not_raise() -> None:
+    """JSON nested too deeply for the parser reads as a string_value instead of raising."""
+    data = b"{" + b'"a":[' * 100_000 + b"]" * 100_000 + b"}"
+    assert decode_properties(data) == {"string_value": data.decode()}
+
+
+def test_binary_string_value_is_written_back_byte_for_byte() -> None:
+    """Data that is not UTF-8 survives decode then encode unchanged."""
+    data = b"\x80\xff binary \xc3"
+    assert encode_properties(decode_properties(data)) == data
+
+
+def test_escaped_bytes_that_would_merge_are_wrapped() -> None:
+    """A string whose escaped bytes would read back as other text is JSON-wrapped instead."""
+    props = {"string_value": "\udcc3\udca9"}  # the bytes of 'é', one escape each
+    assert decode_properties(encode_properties(props)) == props
+
+
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=12,
+)
+properties = st.dictionaries(st.text(), json_values, max_size=5)
+
+
+@settings(max_examples=300)
+@given(properties)
+def test_round_trip(props: dict[str, Any]) -> None:
+    """decode(encode(p)) == p for every JSON-able dict, types and all."""
+    decoded = decode_properties(encode_properties(props))
+    assert decoded == props
+    assert json.dumps(decoded) == json.dumps(props)
+
+
+@settings(max_examples=300)
+@given(st.text())
+def test_round_trip_lone_string_value(text: str) -> None:
+    """A lone string_value of any text survives encode then decode."""
+    assert decode_properties(encode_properties({"string_value": text})) == {"string_value": text}
+
+
+@settings(max_examples=300)
+@given(st.binary() | st.builds(lambda s: s.encode(), st.text()))
+def test_decode_never_raises(data: bytes) -> None:
+    """Any bytes decode to a dict; re-encoding gives data that decodes the same."""
+    decoded = decode_properties(data)
+    assert isinstance(decoded, dict)
+    again = decode_properties(encode_properties(decoded))
+    assert json.dumps(again, sort_keys=True) == json.dumps(decoded, sort_keys=True)
+
+
+def test_encoded_data_is_never_empty() -> None:
+    """Even empty properties produce non-empty node data."""
+    assert encode_properties({}) and encode_properties({"string_value": ""})
