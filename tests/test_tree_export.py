@@ -1,0 +1,236 @@
+"""format_tree: the reference's export layout, and parse/format round trips."""
+
+from __future__ import annotations
+
+import math
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from readme_trees import PROPERTY_LINK_TEXT, RELATIVE_LINK_TEXT, TREE_TEXT
+
+from aiozkreg._tree import TreeNode, format_tree, literal_repr, parse_tree
+
+README_EXPORT = """\
+/cms : z4m cms
+  threads = 3
+  /databases
+    /main
+      /providers
+  /providers
+/fooservice
+  secret = '1234'
+  threads = 3
+  /providers
+/lb : ipvs
+  /pools
+    /cms
+      address = '1.2.3.4:80'
+      providers -> /cms/providers
+    /retail
+      address = '1.2.3.5:80'
+      providers -> /cms/providers
+/retail : z4m retail
+  threads = 1
+  /databases
+    main -> /cms/databases/main
+    /ugc
+      /providers
+  /providers
+"""
+
+
+def test_readme_export_of_root() -> None:
+    """Exporting the root without a name writes its children with the README's layout."""
+    tree = parse_tree(TREE_TEXT)
+    tree.children["fooservice"] = TreeNode(
+        {"threads": 3, "secret": "1234"}, {"providers": TreeNode()}
+    )
+    assert format_tree(tree) == README_EXPORT
+
+
+def test_readme_export_of_one_node() -> None:
+    """Exporting a node with its name writes the node line first."""
+    fooservice = TreeNode({"threads": 3, "secret": "1234"}, {"providers": TreeNode()})
+    assert format_tree(fooservice, "fooservice") == (
+        "/fooservice\n  secret = '1234'\n  threads = 3\n  /providers\n"
+    )
+
+
+def test_readme_export_with_new_name() -> None:
+    """The name given replaces the node's own (export /cms/databases/main as cms)."""
+    main = TreeNode(children={"providers": TreeNode()})
+    assert format_tree(main, "cms") == "/cms\n  /providers\n"
+
+
+def test_root_export_with_name() -> None:
+    """Exporting the root with a name nests everything under that name."""
+    root = TreeNode(children={"fooservice": TreeNode({"threads": 1}, {"providers": TreeNode()})})
+    assert format_tree(root, "top") == "/top\n  /fooservice\n    threads = 1\n    /providers\n"
+
+
+def test_resilient_import_export() -> None:
+    """The reference's spacing-variants tree exports in canonical form."""
+    tree = parse_tree("/test\n  a=1\n  b      =1\n  c=      1\n  ad->/x\n  af  ->/x\n  ae->  /x\n")
+    assert format_tree(tree) == (
+        "/test\n  a = 1\n  b = 1\n  c = 1\n  ad -> /x\n  ae -> /x\n  af -> /x\n"
+    )
+
+
+def test_property_links_round_trip() -> None:
+    """Property links export as 'name => value', among the properties, and import back."""
+    tree = parse_tree(PROPERTY_LINK_TEXT)
+    text = format_tree(tree)
+    assert "  threads => /fooservice threads\n" in text
+    assert parse_tree(text) == tree
+    app = parse_tree("/app\n  threads => ..\n  color = 'red'\n  database -> /databases/foo\n")
+    assert format_tree(app) == (
+        "/app\n  color = 'red'\n  threads => ..\n  database -> /databases/foo\n"
+    )
+
+
+def test_empty_tree_is_empty_text() -> None:
+    """An empty root exports as empty text, which parses back to an empty tree."""
+    assert format_tree(TreeNode()) == ""
+    assert format_tree(TreeNode(), "x") == "/x\n"
+
+
+def test_root_properties_without_name_are_not_written() -> None:
+    """Without a name the root's own data is left out, as the reference left out /'s data."""
+    assert format_tree(TreeNode({"x": 1}, {"a": TreeNode()})) == "/a\n"
+
+
+@pytest.mark.parametrize(
+    ("properties", "lines"),
+    [
+        ({"type": "z4m cms"}, ["/n : z4m cms"]),
+        ({"type": ""}, ["/n", "  type = ''"]),
+        ({"type": " padded"}, ["/n", "  type = ' padded'"]),
+        ({"type": "two\nlines"}, ["/n", "  type = 'two\\nlines'"]),
+        ({"type": "tab\there"}, ["/n", "  type = 'tab\\there'"]),
+        ({"type": 7}, ["/n", "  type = 7"]),
+        ({"type": "a # b"}, ["/n : a # b"]),
+    ],
+)
+def test_node_type(properties: dict[str, Any], lines: list[str]) -> None:
+    """A one-line type goes in the node line; any other type is written as a property."""
+    text = format_tree(TreeNode(properties), "n")
+    assert text == "\n".join(lines) + "\n"
+    assert parse_tree(text).children["n"].properties == properties
+
+
+@pytest.mark.parametrize(
+    ("value", "text"),
+    [
+        ("it's", '"it\'s"'),
+        ("é☃", "'é☃'"),
+        ("\u2028", "'\\u2028'"),
+        (1.5, "1.5"),
+        (-0.0, "-0.0"),
+        (math.inf, "1e999"),
+        (-math.inf, "-1e999"),
+        ([math.inf, {"a": -math.inf}], "[1e999, {'a': -1e999}]"),
+        (True, "True"),
+        (None, "None"),
+        ({"k": [1, "2"]}, "{'k': [1, '2']}"),
+    ],
+)
+def test_values_are_python_3_literals(value: Any, text: str) -> None:
+    """Values are written as Python 3 reprs, with infinities as literals that read back."""
+    assert literal_repr(value) == text
+    assert parse_tree(f"/n\n  v = {text}\n").children["n"].properties["v"] == value
+
+
+def test_nan_is_written_but_cannot_be_imported() -> None:
+    """NaN has no Python literal: it exports as 'nan', which import rejects."""
+    text = format_tree(TreeNode({"x": math.nan}), "n")
+    assert text == "/n\n  x = nan\n"
+    with pytest.raises(ValueError, match="not a Python literal"):
+        parse_tree(text)
+
+
+def test_relative_links_round_trip() -> None:
+    """Relative link targets export unchanged."""
+    assert format_tree(parse_tree(RELATIVE_LINK_TEXT)) == RELATIVE_LINK_TEXT
+
+
+# --- property-based round trips -------------------------------------------------
+
+
+def _blankless(exclude: str) -> st.SearchStrategy[str]:
+    chars = st.characters(blacklist_categories=("Cs",), blacklist_characters=exclude)
+    return st.text(chars.filter(lambda c: not c.isspace()), min_size=1, max_size=6)
+
+
+node_names = _blankless("/").filter(lambda n: n not in (".", ".."))
+key_names = _blankless("=").filter(lambda n: n[0] not in "#/")
+tokens = _blankless("")
+types = st.text(
+    st.characters(blacklist_categories=("Cs",)).filter(lambda c: c == " " or not c.isspace()),
+    min_size=1,
+    max_size=8,
+).filter(lambda t: t == t.strip())
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    lambda inner: (
+        st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
+    ),
+    max_leaves=8,
+)
+
+
+@st.composite
+def node_properties(draw: st.DrawFn) -> dict[str, Any]:
+    props: dict[str, Any] = draw(st.dictionaries(key_names, json_values, max_size=4))
+    for name, target in draw(st.dictionaries(key_names, tokens, max_size=2)).items():
+        props[f"{name} ->"] = target
+    for name, target in draw(
+        st.dictionaries(key_names, st.lists(tokens, min_size=1, max_size=2), max_size=2)
+    ).items():
+        props[f"{name} =>"] = " ".join(target)
+    node_type = draw(st.none() | types | json_values)
+    if node_type is not None:
+        props["type"] = node_type
+    return props
+
+
+trees = st.recursive(
+    st.builds(TreeNode, node_properties()),
+    lambda inner: st.builds(
+        TreeNode, node_properties(), st.dictionaries(node_names, inner, max_size=3)
+    ),
+    max_leaves=10,
+)
+
+
+def _exactly(value: Any) -> Any:
+    """``value`` with types made visible, so 1, 1.0 and True compare different."""
+    if isinstance(value, dict):
+        return {k: _exactly(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_exactly(v) for v in value]
+    return (type(value).__name__, repr(value))
+
+
+def _exact_tree(node: TreeNode) -> Any:
+    return (_exactly(node.properties), {k: _exact_tree(v) for k, v in node.children.items()})
+
+
+@settings(max_examples=100, deadline=None)
+@given(st.dictionaries(node_names, trees, max_size=4))
+def test_parse_format_round_trip(children: dict[str, TreeNode]) -> None:
+    """parse_tree(format_tree(tree)) == tree, value types included, for every legal tree."""
+    tree = TreeNode(children=children)
+    text = format_tree(tree)
+    parsed = parse_tree(text)
+    assert parsed == tree
+    assert _exact_tree(parsed) == _exact_tree(tree)
+    assert format_tree(parsed) == text
+
+
+@settings(max_examples=50, deadline=None)
+@given(node_names, trees)
+def test_named_export_round_trip(name: str, node: TreeNode) -> None:
+    """A node exported under a name parses back as that one child."""
+    assert parse_tree(format_tree(node, name)) == TreeNode(children={name: node})
