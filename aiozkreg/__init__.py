@@ -2,6 +2,7 @@
 
 from importlib.metadata import PackageNotFoundError, version
 
+from . import event
 from ._errors import (
     AuthFailedError,
     BadArgumentsError,
@@ -28,9 +29,11 @@ from ._errors import (
     ZKConnectionError,
     ZKRegError,
 )
+from ._registration import RegisteringServer, Registration
 from ._registry import Registry
 from ._session import EventType, SessionState, StateChange, WatchedEvent
 from ._types import ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, Perm, ZnodeStat, make_digest_acl
+from ._views import Children, Properties, PropertiesSnapshot
 
 try:
     __version__ = version("aiozkreg")
@@ -45,6 +48,7 @@ __all__ = [
     "BadArgumentsError",
     "BadPropertyLink",
     "BadVersionError",
+    "Children",
     "ConnectionLossError",
     "EventType",
     "FailedConnect",
@@ -58,6 +62,10 @@ __all__ = [
     "NotEmptyError",
     "NotReadOnlyError",
     "Perm",
+    "Properties",
+    "PropertiesSnapshot",
+    "RegisteringServer",
+    "Registration",
     "Registry",
     "RegistryClosedError",
     "RequestTimeoutError",
@@ -73,5 +81,6 @@ __all__ = [
     "ZKRegError",
     "ZnodeStat",
     "__version__",
+    "event",
     "make_digest_acl",
 ]

@@ -34,7 +34,6 @@ converts server error codes with :func:`error_for_code` at one boundary.
 from __future__ import annotations
 
 from collections.abc import Sequence
-from typing import ClassVar
 
 
 class ZKRegError(Exception):
@@ -75,10 +74,14 @@ class SessionExpiredError(ZKConnectionError):
 class ServerError(ZKRegError):
     """The server answered a request with an error code."""
 
-    code: ClassVar[int] = 0
+    code: int = 0
 
-    def __init__(self, message: str = "", *, path: str | None = None) -> None:
+    def __init__(
+        self, message: str = "", *, path: str | None = None, code: int | None = None
+    ) -> None:
         self.path = path
+        if code is not None:
+            self.code = code
         super().__init__(message or self._default_message())
 
     def _default_message(self) -> str:
@@ -223,4 +226,4 @@ def error_for_code(code: int, path: str | None = None) -> ZKRegError:
     if code in _CONNECTION_CODES:
         return ConnectionLossError(f"The server reported {_CONNECTION_CODES[code]}.")
     where = f" for {path}" if path else ""
-    return ServerError(f"ZooKeeper answered error code {code}{where}.", path=path)
+    return ServerError(f"ZooKeeper answered error code {code}{where}.", path=path, code=code)

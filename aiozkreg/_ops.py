@@ -12,7 +12,13 @@ from typing import Any
 from aiozk import protocol as _p
 
 from . import _paths
-from ._errors import NodeExistsError, NoNodeError, TransactionError, error_for_code
+from ._errors import (
+    NodeExistsError,
+    NoNodeError,
+    ServerError,
+    TransactionError,
+    error_for_code,
+)
 from ._session import Session, Watcher, WatchKind
 from ._types import ACL, OPEN_ACL_UNSAFE, ZnodeStat
 
@@ -139,6 +145,22 @@ async def set_acls(session: Session, path: str, acl: Sequence[ACL], version: int
     )
     reply = await session.call(request, _p.SetACLResponse, path=path)
     return ZnodeStat.from_wire(reply.stat)
+
+
+_WATCH_TYPES = {WatchKind.CHILD: 1, WatchKind.DATA: 2, WatchKind.EXIST: 2}
+_NO_WATCHER = -121
+
+
+async def remove_watches(session: Session, kind: WatchKind, path: str) -> None:
+    """Ask the server to drop our watch of ``kind`` on ``path``; no error if it has none."""
+    request = _p.RemoveWatchesRequest(
+        path=session.server_path(_paths.validate(path)), type=_WATCH_TYPES[kind]
+    )
+    try:
+        await session.call(request, None, path=path)
+    except ServerError as exc:
+        if exc.code != _NO_WATCHER:
+            raise
 
 
 async def ensure_path(session: Session, path: str, acl: Sequence[ACL] | None = None) -> None:

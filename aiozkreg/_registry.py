@@ -8,11 +8,17 @@ import os
 import ssl as _ssl
 from collections.abc import Callable, Iterable, Sequence
 from types import TracebackType
+from typing import Any
 
-from . import _ops, _paths
-from ._errors import NoNodeError, RegistryClosedError
-from ._session import Session, SessionState, StateStream, WatchedEvent
+from . import _links, _ops, _paths, event
+from ._encoding import decode_properties, encode_properties
+from ._errors import BadVersionError, NoNodeError, RegistryClosedError
+from ._registration import Address, RegisteringServer, Registration, expand_address, format_address
+from ._session import Session, SessionState, StateStream, WatchedEvent, WatchKind
+from ._sources import DataSource, Hub, resolve_links
+from ._supervisor import Supervisor
 from ._types import ACL, ZnodeStat
+from ._views import Children, Opener, Properties, View
 
 HOSTS_ENV = "AIOZKREG_HOSTS"
 
@@ -58,6 +64,8 @@ class Registry:
             ssl=ssl,
             read_only=read_only,
         )
+        self._hub = Hub(self._session)
+        self._supervisor = Supervisor(self._session)
         self._lifecycle = _Lifecycle.UNOPENED
 
     # -- lifecycle --------------------------------------------------------------
@@ -74,6 +82,8 @@ class Registry:
         except BaseException:
             self._lifecycle = _Lifecycle.CLOSED
             raise
+        self._hub.start()
+        self._supervisor.start()
 
     async def close(self) -> None:
         """End the session; idempotent, bounded even when the server is unreachable."""
@@ -81,7 +91,11 @@ class Registry:
             self._lifecycle = _Lifecycle.CLOSED
             return
         self._lifecycle = _Lifecycle.CLOSED
-        await self._session.close()
+        try:
+            await self._supervisor.close()
+            await self._hub.close()
+        finally:
+            await self._session.close()
 
     async def __aenter__(self) -> Registry:
         await self.start()
@@ -197,3 +211,132 @@ class Registry:
     def transaction(self) -> _ops.Transaction:
         """A multi-operation transaction: chain operations, then ``await txn.commit()``."""
         return _ops.Transaction(self._session)
+
+    # -- registration -------------------------------------------------------------------
+
+    def register(
+        self,
+        path: str,
+        address: Address,
+        *,
+        acl: Sequence[ACL] | None = None,
+        **data: Any,
+    ) -> Opener[Registration]:
+        """Register ``address`` as an ephemeral ``HOST:PORT`` child of ``path``.
+
+        Awaitable (returns the :class:`Registration`) and an async context
+        manager (unregisters on exit). The node data is ``data`` plus ``pid``.
+        """
+        return Opener(lambda: self._register(path, address, acl, data), _unregister)
+
+    async def _register(
+        self, path: str, address: Address, acl: Sequence[ACL] | None, data: dict[str, Any]
+    ) -> Registration:
+        real = await self.resolve(path)
+        text = format_address(address)
+        properties = {**data, "pid": os.getpid()}
+        event.notify(RegisteringServer(address, real, properties))
+        nodes = [_paths.join(real, name) for name in expand_address(text)]
+        registration = Registration(self._supervisor, path, real, text, nodes, properties, acl)
+        created = await asyncio.gather(
+            *(
+                _ops.create(
+                    self._session, n, registration.data, acl=registration.acl, ephemeral=True
+                )
+                for n in nodes
+            ),
+            return_exceptions=True,
+        )
+        failures = [r for r in created if isinstance(r, BaseException)]
+        if failures:
+            for node, result in zip(nodes, created, strict=True):
+                if not isinstance(result, BaseException):
+                    await _ops.delete(self._session, node)
+            raise failures[0]
+        await self._supervisor.track(registration)
+        return registration
+
+    @property
+    def registrations(self) -> list[Registration]:
+        """The live registrations, oldest first."""
+        return list(self._supervisor.registrations)
+
+    # -- views ---------------------------------------------------------------------------------
+
+    def children(self, path: str) -> Opener[Children]:
+        """A live view of ``path``'s children (awaitable, or ``async with``)."""
+        return Opener(lambda: self._open_children(path), _close_view)
+
+    async def _open_children(self, path: str) -> Children:
+        self._check_open()
+        source = await self._hub.source(WatchKind.CHILD, _paths.normalize(path))
+        return Children(self._hub, source, path)
+
+    def properties(self, path: str, *, watch: bool = True) -> Opener[Properties]:
+        """A live mapping of ``path``'s properties; ``watch=False`` reads once."""
+        return Opener(lambda: self._open_properties(path, watch), _close_view)
+
+    async def _open_properties(self, path: str, watch: bool) -> Properties:
+        self._check_open()
+        norm = _paths.normalize(path)
+        if watch:
+            source = await self._hub.source(WatchKind.DATA, norm)
+            assert isinstance(source, DataSource)
+            return Properties(self._hub, source, path, None)
+        real = await self.resolve(norm)
+        data, stat = await _ops.get(self._session, real)
+        raw = decode_properties(data, real)
+        state = await resolve_links(norm, raw, stat, self._read_resolved)
+        return Properties(self._hub, None, path, state)
+
+    async def _read_resolved(self, path: str) -> dict[str, Any]:
+        return await self.get_properties(await self.resolve(path))
+
+    def _check_open(self) -> None:
+        if self._lifecycle is not _Lifecycle.OPENED:
+            state = "not started" if self._lifecycle is _Lifecycle.UNOPENED else "closed"
+            raise RegistryClosedError(f"The registry is {state}.")
+
+    # -- links -------------------------------------------------------------------------------------
+
+    async def get_properties(self, path: str) -> dict[str, Any]:
+        """The node's decoded data, links not followed."""
+        data, _ = await _ops.get(self._session, path)
+        return decode_properties(data, path)
+
+    async def resolve(self, path: str) -> str:
+        """The real path after following ``name ->`` symlinks."""
+        self._check_open()
+        return await self._hub.resolve(path)
+
+    async def ln(self, source: str, destination: str) -> None:
+        """Make a symlink at ``destination`` to ``source`` (trailing ``/``: keep the name)."""
+        holder, key = _links.link_key(destination, source)
+        await self._update_node(holder, {key: source})
+
+    async def _update_node(self, path: str, changes: dict[str, Any]) -> None:
+        """Merge ``changes`` into a node's properties with compare-and-set."""
+
+        while True:
+            data, stat = await _ops.get(self._session, path)
+            merged = {**decode_properties(data, path), **changes}
+            try:
+                await _ops.set_data(self._session, path, encode_properties(merged), stat.version)
+                return
+            except BadVersionError:
+                continue
+
+    async def is_ephemeral(self, path: str) -> bool:
+        """True if the node at ``path`` is ephemeral."""
+        stat = await _ops.exists(self._session, path)
+        if stat is None:
+            raise NoNodeError(path=path)
+        return stat.ephemeral
+
+
+async def _unregister(registration: Registration) -> None:
+    await registration.unregister()
+
+
+async def _close_view(view: View) -> None:
+    await view.close()

@@ -183,6 +183,7 @@ class Session:
 
         self.state = SessionState.CONNECTING
         self.session_id = 0
+        self.past_sessions: set[int] = set()
         self._password = b"\x00" * 16
         self._last_zxid = 0
         self._conn: Connection | None = None
@@ -414,6 +415,7 @@ class Session:
     def _expire(self) -> None:
         log.warning("Session 0x%x expired.", self.session_id)
         self._set_state(SessionState.EXPIRED)
+        self.past_sessions.add(self.session_id)
         self.session_id = 0
         self._password = b"\x00" * 16
         watchers, self._watchers = self._watchers, {}
@@ -485,7 +487,21 @@ class Session:
             log.exception("Watcher %r failed on %s", callback, event)
 
     def _add_watcher(self, kind: WatchKind, path: str, watcher: Watcher) -> None:
-        self._watchers.setdefault((kind, path), []).append(watcher)
+        watchers = self._watchers.setdefault((kind, path), [])
+        if watcher not in watchers:
+            watchers.append(watcher)
+
+    def discard_watcher(self, kind: WatchKind, path: str, watcher: Watcher) -> bool:
+        """Forget ``watcher``; True if no one else watches (kind, path) any more."""
+        watchers = self._watchers.get((kind, path))
+        if watchers is None:
+            return False
+        if watcher in watchers:
+            watchers.remove(watcher)
+        if watchers:
+            return False
+        del self._watchers[(kind, path)]
+        return True
 
     def watch_count(self) -> int:
         """How many (kind, path) watches the server holds for us."""
@@ -514,6 +530,10 @@ class Session:
                     await self._connected.wait()
             except TimeoutError:
                 continue
+
+    async def wait_connected(self) -> None:
+        """Wait (without a deadline) until a link is up; RegistryClosedError once closed."""
+        await self._link(None)
 
     def _deadline(self, timeout: float | None) -> float | None:
         limit = timeout if timeout is not None else self.request_timeout

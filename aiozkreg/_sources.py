@@ -1,0 +1,424 @@
+"""The watch machinery behind live views.
+
+A *source* is the one ZooKeeper watch and the one cached read for a path;
+every view of that path shares it. The :class:`Hub` (one per registry) owns
+the sources, a single *refresher* task that re-reads dirty sources with
+bounded concurrency, and the tasks that run async callbacks.
+
+How a source stays current:
+
+- Each read sets the watch again; when it fires (on the protocol reader),
+  the watcher only marks the source dirty. The refresher re-reads it and
+  publishes a new snapshot if, and only if, the state changed.
+- When the session expires, every watch fires ``EXPIRED``: the refresher
+  re-reads each source in the new session, spread with a little jitter.
+- When the node disappears, the source re-resolves its original path
+  through symlinks and, if that leads elsewhere, follows it; otherwise the
+  source is *deleted*: empty, and its views are told.
+- Nodes holding the symlinks that were followed are watched too, so a
+  view follows its path when a link changes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from typing import TYPE_CHECKING, Any
+
+from . import _links, _ops
+from ._encoding import decode_properties
+from ._errors import (
+    BadPropertyLink,
+    LinkLoop,
+    NoNodeError,
+    RegistryClosedError,
+    ZKConnectionError,
+)
+from ._session import EventType, Session, WatchedEvent, WatchKind
+from ._types import ZnodeStat
+
+if TYPE_CHECKING:
+    from ._views import View
+
+log = logging.getLogger("aiozkreg.views")
+
+_CONCURRENCY = 32
+
+
+class Source:
+    """The shared watch, cached state and subscribers of one (kind, path)."""
+
+    kind: WatchKind = WatchKind.DATA
+
+    def __init__(self, hub: Hub, path: str, real_path: str) -> None:
+        self.hub = hub
+        self.path = path
+        self.real_path = real_path
+        self.views: dict[int, View] = {}  # by id: Properties compares as a Mapping
+        self.version = 0  # bumped on every publish
+        self.deleted = False
+        self.closed = False
+        self.changed = asyncio.Event()
+        self.queued = False
+        self.spread = False
+        self.lock = asyncio.Lock()
+        self.zxid = 0  # of the state we hold (mzxid / pzxid), never goes backwards
+        self.snapshot: Any = None
+        self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.link_nodes: set[str] = set()
+        self.watcher = self._on_event
+        self.link_watcher = self._on_link_event
+
+    # -- events (on the protocol reader: only mark dirty) ----------------------------
+
+    def _on_event(self, event: WatchedEvent) -> None:
+        self.hub.mark_dirty(self, spread=event.type is EventType.EXPIRED)
+
+    def _on_link_event(self, event: WatchedEvent) -> None:
+        self.link_nodes.discard(event.path)
+        self.hub.mark_dirty(self, spread=event.type is EventType.EXPIRED)
+
+    # -- reading -------------------------------------------------------------------------
+
+    async def load(self) -> None:
+        """First read; raises NoNodeError if the node is not there."""
+        async with self.lock:
+            await self._read_and_publish()
+
+    async def refresh(self) -> None:
+        async with self.lock:
+            if self.closed or self.deleted:
+                return
+            if self.path != self.real_path or self.link_nodes:
+                await self._relocate()
+            try:
+                await self._read_and_publish()
+            except NoNodeError:
+                await self._relocate()
+                if not self.deleted:
+                    await self._read_and_publish()
+
+    async def _relocate(self) -> None:
+        """Resolve the original path again (watching the links on the way)."""
+        session = self.hub.session
+        for node in self.link_nodes:
+            session.discard_watcher(WatchKind.DATA, node, self.link_watcher)
+        self.link_nodes.clear()
+        try:
+            real = await _links.resolve(self.path, self.hub.exists, self._read_link_node)
+        except (NoNodeError, LinkLoop):
+            self._delete()
+            return
+        if real != self.real_path:
+            log.info("View of %s follows it from %s to %s.", self.path, self.real_path, real)
+            session.discard_watcher(self.kind, self.real_path, self.watcher)
+            self.real_path = real
+            self.zxid = 0
+
+    async def _read_link_node(self, path: str) -> Mapping[str, Any]:
+        data, _ = await _ops.get(self.hub.session, path, self.link_watcher)
+        self.link_nodes.add(path)
+        return decode_properties(data, path)
+
+    async def _read_and_publish(self) -> None:
+        state, zxid = await self.read()
+        if zxid < self.zxid:
+            return
+        self.zxid = zxid
+        if state != self.snapshot or self.version == 0:
+            self.publish(state)
+
+    async def read(self) -> tuple[Any, int]:
+        raise NotImplementedError
+
+    def publish(self, snapshot: Any) -> None:
+        self.snapshot = snapshot
+        self.version += 1
+        self.wake()
+        for view in list(self.views.values()):
+            view._notify()
+
+    def wake(self) -> None:
+        """Wake every iterator waiting on this source."""
+        self.changed.set()
+        self.changed = asyncio.Event()
+
+    def _delete(self) -> None:
+        log.info("The node of view %s (%s) was deleted.", self.path, self.real_path)
+        self.deleted = True
+        self.publish(self.empty())
+
+    def empty(self) -> Any:
+        raise NotImplementedError
+
+    def detach(self) -> None:
+        """Stop watching (the last view closed)."""
+        self.closed = True
+        session = self.hub.session
+        if session.discard_watcher(self.kind, self.real_path, self.watcher):
+            self.hub.remove_server_watch(self.kind, self.real_path)
+        for node in self.link_nodes:
+            session.discard_watcher(WatchKind.DATA, node, self.link_watcher)
+        self.wake()
+
+
+class ChildrenSource(Source):
+    kind = WatchKind.CHILD
+
+    async def read(self) -> tuple[tuple[str, ...], int]:
+        children, stat = await _ops.get_children(self.hub.session, self.real_path, self.watcher)
+        return tuple(sorted(children)), stat.pzxid
+
+    def empty(self) -> tuple[str, ...]:
+        return ()
+
+
+class PropertiesState:
+    """An immutable read of a node's properties, with property links resolved."""
+
+    __slots__ = ("errors", "raw", "resolved", "stat")
+
+    def __init__(
+        self,
+        raw: dict[str, Any],
+        resolved: dict[str, Any],
+        errors: dict[str, BadPropertyLink],
+        stat: ZnodeStat | None,
+    ) -> None:
+        self.raw = raw
+        self.resolved = resolved
+        self.errors = errors
+        self.stat = stat
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, PropertiesState):
+            return NotImplemented
+        return (self.raw, self.resolved, set(self.errors)) == (
+            other.raw,
+            other.resolved,
+            set(other.errors),
+        )
+
+    __hash__ = None  # type: ignore[assignment]
+
+
+async def resolve_links(
+    path: str,
+    raw: dict[str, Any],
+    stat: ZnodeStat | None,
+    read: _links.ReadProperties,
+) -> PropertiesState:
+    """Follow every property link in ``raw`` (relative to ``path``) once."""
+    resolved: dict[str, Any] = {}
+    errors: dict[str, BadPropertyLink] = {}
+    for key in raw:
+        if not key.endswith(_links.PROPERTY_LINK):
+            continue
+        name = key[: -len(_links.PROPERTY_LINK)]
+        if name in raw:
+            continue
+        try:
+            resolved[name] = await _links.resolve_property(path, raw, name, read)
+        except BadPropertyLink as exc:
+            log.warning("Bad property link on %s: %s", path, exc)
+            errors[name] = exc
+    return PropertiesState(raw, resolved, errors, stat)
+
+
+class DataSource(Source):
+    kind = WatchKind.DATA
+
+    async def read(self) -> tuple[PropertiesState, int]:
+        data, stat = await _ops.get(self.hub.session, self.real_path, self.watcher)
+        state = await self.resolve_links(decode_properties(data, self.real_path), stat)
+        return state, stat.mzxid
+
+    async def resolve_links(self, raw: dict[str, Any], stat: ZnodeStat | None) -> PropertiesState:
+        return await resolve_links(self.path, raw, stat, self._read_linked)
+
+    async def _read_linked(self, path: str) -> Mapping[str, Any]:
+        real = await _links.resolve(path, self.hub.exists, self._read_link_node)
+        data, _ = await _ops.get(self.hub.session, real, self.link_watcher)
+        self.link_nodes.add(real)
+        return decode_properties(data, real)
+
+    async def ingest(self, data: bytes, stat: ZnodeStat) -> None:
+        """Adopt what we just wrote ourselves, unless a newer state is held."""
+        async with self.lock:
+            if stat.mzxid <= self.zxid or self.deleted:
+                return
+            state = await self.resolve_links(decode_properties(data, self.real_path), stat)
+            if stat.mzxid > self.zxid:
+                self.zxid = stat.mzxid
+                if state != self.snapshot:
+                    self.publish(state)
+
+    def empty(self) -> PropertiesState:
+        return PropertiesState({}, {}, {}, None)
+
+
+class Hub:
+    """Owns the sources of one registry, the refresher and callback tasks."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+        self.sources: dict[tuple[WatchKind, str], Source] = {}
+        self._queue: asyncio.Queue[Source] = asyncio.Queue()
+        self._refresher: asyncio.Task[None] | None = None
+        self._tasks: set[asyncio.Task[Any]] = set()
+        self._limit = asyncio.Semaphore(_CONCURRENCY)
+        self._closed = False
+
+    async def exists(self, path: str) -> bool:
+        return await _ops.exists(self.session, path) is not None
+
+    async def read_properties(self, path: str) -> dict[str, Any]:
+        data, _ = await _ops.get(self.session, path)
+        return decode_properties(data, path)
+
+    async def resolve(self, path: str) -> str:
+        return await _links.resolve(path, self.exists, self.read_properties)
+
+    # -- sources ---------------------------------------------------------------------------
+
+    async def source(self, kind: WatchKind, path: str) -> Source:
+        """The shared, loaded source for (kind, path), made on first use."""
+        while True:
+            if self._closed:
+                raise RegistryClosedError("The registry is closed.")
+            key = (kind, path)
+            source = self.sources.get(key)
+            if source is None:
+                break
+            try:
+                await asyncio.shield(source.ready)
+            except asyncio.CancelledError:
+                if source.ready.cancelled():
+                    continue  # its first loader gave up; try again ourselves
+                raise
+            return source
+        cls = ChildrenSource if kind is WatchKind.CHILD else DataSource
+        source = cls(self, path, path)
+        self.sources[key] = source
+        try:
+            source.real_path = await self.resolve(path)
+            await source.load()
+        except BaseException as exc:
+            if self.sources.get(key) is source:
+                del self.sources[key]
+            source.detach()
+            if isinstance(exc, Exception):
+                source.ready.set_exception(exc)
+                source.ready.exception()  # retrieved: nobody may be waiting
+            else:
+                source.ready.cancel()
+            raise
+        source.ready.set_result(None)
+        return source
+
+    def release(self, source: Source, view: View) -> None:
+        source.views.pop(id(view), None)
+        if source.views or source.closed:
+            return
+        key = (source.kind, source.path)
+        if self.sources.get(key) is source:
+            del self.sources[key]
+        source.detach()
+
+    def remove_server_watch(self, kind: WatchKind, path: str) -> None:
+        """Ask the server to drop a watch nobody needs (best effort)."""
+        if self._closed or self.session.closed:
+            return
+        self.spawn(_ops.remove_watches(self.session, kind, path))
+
+    # -- the refresher ------------------------------------------------------------------------
+
+    def start(self) -> None:
+        if self._refresher is None:
+            self._refresher = asyncio.create_task(self._refresh_loop(), name="aiozkreg refresher")
+
+    def mark_dirty(self, source: Source, *, spread: bool = False) -> None:
+        if source.closed or self._closed:
+            return
+        source.spread = source.spread or spread
+        if not source.queued:
+            source.queued = True
+            self._queue.put_nowait(source)
+
+    async def _refresh_loop(self) -> None:
+        while True:
+            source = await self._queue.get()
+            source.queued = False
+            await self._limit.acquire()
+            try:
+                self.spawn(self._refresh(source))
+            except BaseException:
+                self._limit.release()
+                raise
+
+    async def _refresh(self, source: Source) -> None:
+        retry = False
+        try:
+            if source.spread:
+                source.spread = False
+                await asyncio.sleep(random.uniform(0, min(0.5, 0.002 * len(self.sources))))
+            await source.refresh()
+        except RegistryClosedError:
+            return
+        except ZKConnectionError as exc:
+            log.debug("Refreshing %s waits for the session: %s", source.path, exc)
+            retry = True
+        except Exception:
+            log.exception("Refreshing the view of %s failed; it stops updating.", source.path)
+        finally:
+            self._limit.release()
+        if retry:
+            try:
+                await self.session.wait_connected()
+            except RegistryClosedError:
+                return
+            self.mark_dirty(source)
+
+    # -- owned tasks -----------------------------------------------------------------------------
+
+    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
+        """Run ``coro`` as a task the hub owns (cancelled and awaited on close)."""
+        task = asyncio.create_task(coro, name="aiozkreg task")
+        self._tasks.add(task)
+        task.add_done_callback(self._task_done)
+        return task
+
+    def _task_done(self, task: asyncio.Task[Any]) -> None:
+        self._tasks.discard(task)
+        if not task.cancelled() and task.exception() is not None:
+            log.error("Background task failed", exc_info=task.exception())
+
+    async def close(self) -> None:
+        self._closed = True
+        for source in list(self.sources.values()):
+            source.closed = True
+            source.wake()
+            for view in list(source.views.values()):
+                view._closed_by_registry()
+        self.sources.clear()
+        tasks = [t for t in (self._refresher, *self._tasks) if t is not None]
+        self._refresher = None
+        for task in tasks:
+            task.cancel()
+        if tasks:
+            await _wait_cancelled(tasks)
+
+
+async def _wait_cancelled(tasks: list[asyncio.Task[Any]]) -> None:
+    """Await cancelled tasks without swallowing a cancellation aimed at us."""
+    results = await asyncio.gather(*tasks, return_exceptions=True)
+    del results
+    current = asyncio.current_task()
+    if current is not None and current.cancelling():
+        raise asyncio.CancelledError
+
+
+CallbackResult = Awaitable[Any] | None
+Callback = Callable[..., CallbackResult]
