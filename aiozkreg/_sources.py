@@ -270,6 +270,9 @@ class Hub:
         self._tasks: set[asyncio.Task[Any]] = set()
         self._limit = asyncio.Semaphore(_CONCURRENCY)
         self._closed = False
+        self._pending = 0  # sources queued or being refreshed
+        self.idle = asyncio.Event()
+        self.idle.set()
 
     async def exists(self, path: str) -> bool:
         return await _ops.exists(self.session, path) is not None
@@ -345,7 +348,14 @@ class Hub:
         source.spread = source.spread or spread
         if not source.queued:
             source.queued = True
+            self._pending += 1
+            self.idle.clear()
             self._queue.put_nowait(source)
+
+    def _settled(self) -> None:
+        self._pending -= 1
+        if self._pending == 0:
+            self.idle.set()
 
     async def _refresh_loop(self) -> None:
         while True:
@@ -374,12 +384,15 @@ class Hub:
             log.exception("Refreshing the view of %s failed; it stops updating.", source.path)
         finally:
             self._limit.release()
+            if not retry:
+                self._settled()
         if retry:
             try:
                 await self.session.wait_connected()
             except RegistryClosedError:
                 return
             self.mark_dirty(source)
+            self._settled()  # counted again by mark_dirty (or already queued)
 
     # -- owned tasks -----------------------------------------------------------------------------
 

@@ -91,12 +91,20 @@ class Supervisor:
                 await _ops.delete(self.session, node, stat.version)
 
     async def rewrite(self, registration: Registration) -> None:
-        """Write a registration's new data to the nodes this session owns."""
+        """Write a registration's new data to the nodes this session owns.
+
+        The nodes are read-only by default, so each is replaced (delete and
+        create in one transaction): no reader ever sees it missing.
+        """
 
         async def write(node: str) -> None:
             stat = await _ops.exists(self.session, node)
-            if stat is not None and stat.ephemeral_owner == self.session.session_id:
-                await _ops.set_data(self.session, node, registration.data)
+            if stat is None or stat.ephemeral_owner != self.session.session_id:
+                return  # the supervisor (re)creates it with the new data
+            txn = _ops.Transaction(self.session)
+            txn.delete(node, stat.version)
+            txn.create(node, registration.data, acl=registration.acl, ephemeral=True)
+            await txn.commit()
 
         await asyncio.gather(*(write(node) for node in registration.nodes))
 

@@ -7,12 +7,12 @@ registered through the ``pytest11`` entry point and provides the fixtures.
 
 from ._ensemble import EnsembleMember, ZooKeeperEnsemble
 from ._errors import ZooKeeperHarnessError, ZooKeeperNotFound, ZooKeeperStartError
+from ._expire import expire_session
 from ._fourlw import four_letter_word
 from ._install import ZooKeeperInstall, find_zookeeper
 from ._proxy import FaultProxy, ProxyState
 from ._server import ZooKeeperServer
-
-from ._expire import expire_session
+from ._settle import settle
 
 __all__ = [
     "EnsembleMember",
@@ -27,4 +27,5 @@ __all__ = [
     "expire_session",
     "find_zookeeper",
     "four_letter_word",
+    "settle",
 ]

@@ -1,0 +1,200 @@
+"""The supervisor: registrations and views survive session loss, on a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from typing import Any
+
+import pytest
+
+from aiozkreg import Registry, SessionState, WatchedEvent
+from aiozkreg.testing import FaultProxy, ZooKeeperEnsemble, expire_session, settle
+
+
+async def _wait_for(view: Any, predicate: Any, timeout: float = 20) -> Any:
+    async with asyncio.timeout(timeout):
+        async for snapshot in view:
+            if predicate(snapshot):
+                return snapshot
+    raise AssertionError("the view ended first")
+
+
+async def test_registrations_restored_after_expiry(zookeeper_hosts: str) -> None:
+    """200 registrations are all re-created in the new session after an expiry."""
+    async with Registry(zookeeper_hosts) as observer, Registry(zookeeper_hosts) as zk:
+        await zk.ensure_path("/svc")
+        await asyncio.gather(*(zk.register("/svc", f"10.0.0.1:{p}") for p in range(200)))
+        view = await observer.children("/svc")
+        await expire_session(zk)
+        await _wait_for(view, lambda names: len(names) == 0)
+        await _wait_for(view, lambda names: len(names) == 200)
+        await settle(zk)
+        owners = {
+            (await observer.exists(f"/svc/{name}")).ephemeral_owner  # type: ignore[union-attr]
+            for name in view
+        }
+        assert owners == {zk.client_id[0]}
+
+
+async def test_unregistered_is_never_restored(zookeeper_hosts: str) -> None:
+    """A registration that was unregistered does not come back after an expiry."""
+    async with Registry(zookeeper_hosts) as zk:
+        kept = await zk.register("/", "kept:1")
+        gone = await zk.register("/", "gone:1")
+        await gone.unregister()
+        await expire_session(zk)
+        await settle(zk)
+        assert sorted(await zk.get_children("/")) == ["kept:1"]
+        assert kept.active and not gone.active
+
+
+async def test_registration_deleted_by_another_client_comes_back(zookeeper_hosts: str) -> None:
+    """A registration node deleted by anyone while registered is re-created."""
+    async with Registry(zookeeper_hosts) as other, Registry(zookeeper_hosts) as zk:
+        await zk.register("/", "victim:1")
+        view = await other.children("/")
+        await other.delete("/victim:1")
+        await _wait_for(view, lambda names: "victim:1" in names)
+        await settle(zk)
+        stat = await other.exists("/victim:1")
+        assert stat is not None and stat.ephemeral_owner == zk.client_id[0]
+
+
+async def test_brief_disconnect_recreates_nothing(
+    fault_proxy: FaultProxy, fault_proxy_hosts: str
+) -> None:
+    """A disconnect the session survives re-creates nothing: same czxid, same session."""
+    async with Registry(fault_proxy_hosts, session_timeout=8.0) as zk:
+        await zk.register("/", "stay:1")
+        before = await zk.exists("/stay:1")
+        states = zk.states()
+        fault_proxy.cut()
+        async for change in states:
+            if change.state is SessionState.SUSPENDED:
+                break
+        fault_proxy.heal()
+        async for change in states:
+            if change.state is SessionState.CONNECTED:
+                break
+        await settle(zk)
+        after = await zk.exists("/stay:1")
+        assert before is not None and after is not None
+        assert after.czxid == before.czxid
+
+
+async def test_views_refresh_after_expiry_only_on_change(zookeeper_hosts: str) -> None:
+    """After an expiry every view is re-read; callbacks fire only if the state changed."""
+    async with Registry(zookeeper_hosts) as other, Registry(zookeeper_hosts) as zk:
+        await other.create("/same", b'{"a":1}')
+        await other.create("/moved", b'{"a":1}')
+        same_calls: list[dict[str, Any]] = []
+        moved_calls: list[dict[str, Any]] = []
+        (await zk.properties("/same"))(lambda v: same_calls.append(dict(v)))
+        (await zk.properties("/moved"))(lambda v: moved_calls.append(dict(v)))
+        states = zk.states()
+        await expire_session(zk)
+        async for change in states:
+            if change.state is SessionState.EXPIRED:
+                break
+        await other.set("/moved", b'{"a":2}')  # while the old session is gone
+        await settle(zk)
+        assert same_calls == [{"a": 1}]
+        assert moved_calls == [{"a": 1}, {"a": 2}]
+
+
+async def test_node_left_by_dead_session_is_replaced(zookeeper_hosts: str) -> None:
+    """A registration node still owned by one of our dead sessions is replaced by ours."""
+    async with Registry(zookeeper_hosts) as ghost, Registry(zookeeper_hosts) as zk:
+        reg = await zk.register("/", "dup:1")
+        await zk.delete("/dup:1")  # ours goes; a "leftover" appears, owned by another session
+        await ghost.create("/dup:1", b"{}", ephemeral=True)
+        # The server cannot leave a dead session's node behind on demand (it deletes
+        # them with the session): pretend the ghost's session was one of ours.
+        zk._session.past_sessions.add(ghost.client_id[0])
+        await settle(zk)
+        stat = await zk.exists("/dup:1")
+        assert stat is not None and stat.ephemeral_owner == zk.client_id[0]
+        assert reg.properties["pid"] == json.loads((await zk.get("/dup:1"))[0])["pid"]
+
+
+async def test_node_held_by_live_session_is_taken_over_when_it_goes(
+    zookeeper_hosts: str,
+) -> None:
+    """A node another live session holds is watched, and taken over when it disappears."""
+    async with Registry(zookeeper_hosts) as zk:
+        reg = await zk.register("/", "contested:1")
+        other = Registry(zookeeper_hosts)
+        await other.start()
+        await zk.delete("/contested:1")
+        await other.create("/contested:1", b'{"other":true}', ephemeral=True)
+        await settle(zk)
+        stat = await zk.exists("/contested:1")
+        assert stat is not None and stat.ephemeral_owner == other.client_id[0]
+        gone = asyncio.Event()
+
+        def on_change(event: WatchedEvent) -> None:
+            gone.set()
+
+        await zk.exists("/contested:1", watch=on_change)
+        await other.close()
+        await asyncio.wait_for(gone.wait(), 10)
+        await settle(zk)
+        stat = await zk.exists("/contested:1")
+        assert stat is not None and stat.ephemeral_owner == zk.client_id[0]
+        assert reg.active
+
+
+@pytest.mark.slow
+async def test_partition_longer_than_timeout(
+    zookeeper_hosts: str, fault_proxy: FaultProxy, fault_proxy_hosts: str
+) -> None:
+    """After a partition longer than the timeout, every registration is back and views
+    show what changed meanwhile."""
+    async with (
+        Registry(zookeeper_hosts) as other,
+        Registry(fault_proxy_hosts, session_timeout=1.0) as zk,
+    ):
+        await other.ensure_path("/svc")
+        await other.create("/conf", b'{"v":1}')
+        await asyncio.gather(*(zk.register("/svc", f"h:{p}") for p in range(3)))
+        providers = await zk.children("/svc")
+        conf = await zk.properties("/conf")
+        watcher = await other.children("/svc")
+        fault_proxy.stall()
+        await _wait_for(watcher, lambda names: len(names) == 0)  # the server expired us
+        await other.set("/conf", b'{"v":2}')
+        await other.create("/svc/newcomer:1", ephemeral=True)
+        fault_proxy.heal()
+        await _wait_for(watcher, lambda names: len(names) == 4)
+        await settle(zk)
+        assert sorted(providers) == ["h:0", "h:1", "h:2", "newcomer:1"]
+        assert conf["v"] == 2
+
+
+@pytest.mark.slow
+async def test_ensemble_leader_killed_loses_no_registration(
+    zookeeper_ensemble: ZooKeeperEnsemble,
+) -> None:
+    """With the leader killed, no registration is lost and views keep updating."""
+    ensemble = zookeeper_ensemble
+    leader = ensemble.leader()
+    async with (
+        Registry(ensemble.connect_string, session_timeout=4.0) as zk,
+        Registry(ensemble.connect_string, session_timeout=4.0) as other,
+    ):
+        await zk.ensure_path("/ens")
+        regs = await asyncio.gather(*(zk.register("/ens", f"h:{p}") for p in range(20)))
+        view = await zk.children("/ens")
+        czxids = {n: (await zk.exists(f"/ens/{n}")).czxid for n in view}  # type: ignore[union-attr]
+        try:
+            await asyncio.to_thread(ensemble.kill, leader)
+            await other.create("/ens/after-kill:1", ephemeral=True)
+            await _wait_for(view, lambda names: "after-kill:1" in names)
+            await settle(zk)
+            for name, czxid in czxids.items():
+                stat = await other.exists(f"/ens/{name}")
+                assert stat is not None and stat.czxid == czxid
+            assert all(r.active for r in regs)
+        finally:
+            await asyncio.to_thread(ensemble.start, leader)

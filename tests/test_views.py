@@ -1,0 +1,290 @@
+"""Live children and properties views, on a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import AsyncIterator
+from typing import Any
+
+import pytest
+
+from aiozkreg import Children, Properties, PropertiesSnapshot, Registry
+from aiozkreg._session import WatchKind
+from aiozkreg.testing import settle
+
+FOO = {"database": "/databases/foomain", "threads": 1, "favorite_color": "red"}
+
+
+@pytest.fixture
+async def zk(zookeeper_hosts: str) -> AsyncIterator[Registry]:
+    async with Registry(zookeeper_hosts) as registry:
+        await registry.create("/fooservice", json.dumps(FOO).encode())
+        await registry.create("/fooservice/providers")
+        yield registry
+
+
+async def _next_where(view: Any, predicate: Any) -> Any:
+    """The first snapshot of ``view`` that satisfies ``predicate``."""
+    async with asyncio.timeout(10):
+        async for snapshot in view:
+            if predicate(snapshot):
+                return snapshot
+    raise AssertionError("the view ended first")
+
+
+async def test_children_view_follows_registrations(zk: Registry) -> None:
+    """children() lists providers and keeps up as servers register (README example)."""
+    await zk.register("/fooservice/providers", ("192.168.0.42", 8080))
+    addresses = await zk.children("/fooservice/providers")
+    assert isinstance(addresses, Children)
+    assert sorted(addresses) == ["192.168.0.42:8080"]
+    await zk.register("/fooservice/providers", ("192.168.0.42", 8081))
+    await _next_where(addresses, lambda names: len(names) == 2)
+    assert sorted(addresses) == ["192.168.0.42:8080", "192.168.0.42:8081"]
+    assert len(addresses) == 2 and "192.168.0.42:8081" in addresses
+    assert addresses.path == addresses.real_path == "/fooservice/providers"
+
+
+async def test_children_callback_called_now_and_on_change(zk: Registry) -> None:
+    """A callback is called at once with the view, then on every change; returns the view."""
+    addresses = await zk.children("/fooservice/providers")
+    calls: list[list[str]] = []
+    assert addresses(lambda view: calls.append(sorted(view))) is addresses
+    assert calls == [[]]
+    await zk.register("/fooservice/providers", ("192.168.0.42", 8082))
+    await _next_where(addresses, lambda names: names)
+    assert calls == [[], ["192.168.0.42:8082"]]
+
+
+async def test_async_callbacks(zk: Registry) -> None:
+    """An async callback is awaited now and on every change."""
+    addresses = await zk.children("/fooservice/providers")
+    seen: list[tuple[str, ...]] = []
+    got = asyncio.Event()
+
+    async def callback(view: Children) -> None:
+        seen.append(tuple(view))
+        got.set()
+
+    addresses(callback)
+    await asyncio.wait_for(got.wait(), 5)
+    got.clear()
+    await zk.create("/fooservice/providers/x")
+    await asyncio.wait_for(got.wait(), 5)
+    assert seen == [(), ("x",)]
+
+
+async def test_properties_view_reads_and_notifies(zk: Registry) -> None:
+    """properties() is a live mapping of the node's JSON; callbacks see every update."""
+    data = await zk.properties("/fooservice")
+    assert isinstance(data, Properties)
+    assert data["database"] == "/databases/foomain" and data["threads"] == 1
+    updates: list[dict[str, Any]] = []
+    data(lambda d: updates.append(dict(d)))
+    assert updates == [FOO]
+    await data.update({"threads": 2}, secret="123")
+    assert dict(data) == {**FOO, "threads": 2, "secret": "123"}
+    await data.update({"threads": 5}, threads=1)  # keywords win
+    assert data["threads"] == 1
+    await data.set({"threads": 9}, threads=3, secret="1234")
+    assert dict(data) == {"threads": 3, "secret": "1234"}
+    assert updates[-1] == {"threads": 3, "secret": "1234"}
+    assert len(updates) == 4
+    assert json.loads((await zk.get("/fooservice"))[0]) == {"threads": 3, "secret": "1234"}
+
+
+async def test_properties_without_watch(zk: Registry) -> None:
+    """watch=False reads once, refuses callbacks with TypeError, and still writes."""
+    p2 = await zk.properties("/fooservice", watch=False)
+    assert sorted(p2) == sorted(FOO)
+    with pytest.raises(TypeError, match="Can't set callbacks without watching"):
+        p2(lambda data: None)
+    watched = await zk.properties("/fooservice")
+    await p2.update(threads=3)
+    assert p2["threads"] == 3
+    await _next_where(watched, lambda snap: snap["threads"] == 3)
+    assert [dict(s) for s in [snap async for snap in p2]] == [dict(p2)]
+
+
+async def test_empty_properties_stored_as_braces(zk: Registry) -> None:
+    """Setting no properties stores {}, never empty bytes."""
+    data = await zk.properties("/fooservice")
+    await data.set()
+    assert (await zk.get("/fooservice"))[0] == b"{}"
+    assert dict(data) == {}
+
+
+@pytest.mark.parametrize(
+    ("stored", "expected"),
+    [
+        (b"", {}),
+        (b"  \n", {}),
+        (b"plain text", {"string_value": "plain text"}),
+        (b"[1, 2]", {"string_value": "[1, 2]"}),
+        (b"\n{xxx}\n", {"string_value": "\n{xxx}\n"}),
+        (b'{"a": 1}', {"a": 1}),
+    ],
+)
+async def test_foreign_data_reads_safely(zk: Registry, stored: bytes, expected: Any) -> None:
+    """Data written by other tools reads as {} or {"string_value": text}, never crashes."""
+    await zk.create("/foreign", stored)
+    assert dict(await zk.properties("/foreign")) == expected
+
+
+async def test_binary_data_does_not_crash(zk: Registry) -> None:
+    """Undecodable bytes read as a string_value and survive a rewrite byte for byte."""
+    await zk.create("/bin", b"\xff\xfe\x00binary")
+    data = await zk.properties("/bin")
+    assert "string_value" in data
+    await data.set(dict(data))
+    assert (await zk.get("/bin"))[0] == b"\xff\xfe\x00binary"
+
+
+async def test_concurrent_updates_lose_nothing(zookeeper_hosts: str) -> None:
+    """Two registries updating one node concurrently, 50 keys in all: none is lost."""
+    async with Registry(zookeeper_hosts) as a, Registry(zookeeper_hosts) as b:
+        await a.create("/shared", b"{}")
+        pa = await a.properties("/shared", watch=False)
+        pb = await b.properties("/shared", watch=False)
+        await asyncio.gather(
+            *(pa.update({f"a{i}": i}) for i in range(25)),
+            *(pb.update({f"b{i}": i}) for i in range(25)),
+        )
+        final = await a.get_properties("/shared")
+        assert len(final) == 50
+
+
+async def test_slow_consumer_sees_monotonic_states_and_the_last(zk: Registry) -> None:
+    """A slow `async for` against 150 fast writes never goes backwards and reaches the last."""
+    await zk.create("/counter", b'{"n":0}')
+    view = await zk.properties("/counter")
+    seen: list[int] = []
+
+    async def consume() -> None:
+        async for snapshot in view:
+            seen.append(snapshot["n"])
+            if snapshot["n"] == 150:
+                return
+            await asyncio.sleep(0.01)  # a slow consumer, on purpose
+
+    consumer = asyncio.create_task(consume())
+    for n in range(1, 151):
+        await zk.set("/counter", json.dumps({"n": n}).encode())
+    await asyncio.wait_for(consumer, 20)
+    assert seen == sorted(set(seen)) and seen[-1] == 150
+    assert len(seen) < 150  # coalesced: intermediate states skipped
+
+
+async def test_snapshots_are_immutable(zk: Registry) -> None:
+    """Snapshots do not change when the node does."""
+    view = await zk.properties("/fooservice")
+    first = await _next_where(view, lambda s: True)
+    assert isinstance(first, PropertiesSnapshot)
+    await view.update(threads=7)
+    assert first["threads"] == 1 and view["threads"] == 7
+    with pytest.raises(TypeError):
+        first["threads"] = 2  # type: ignore[index]
+
+
+async def test_many_iterators_and_callbacks_share_one_watch(zk: Registry) -> None:
+    """Views of one path share one ZooKeeper watch; every iterator and callback sees the end."""
+    views = [await zk.children("/fooservice/providers") for _ in range(5)]
+    watches = zk._session._watchers
+    assert len(watches[(WatchKind.CHILD, "/fooservice/providers")]) == 1
+    calls = [0] * 5
+    for i, view in enumerate(views):
+        view(lambda v, i=i: calls.__setitem__(i, calls[i] + 1))
+    tasks = [
+        asyncio.create_task(_next_where(view, lambda names: "c" in names))
+        for view in views
+        for _ in range(2)
+    ]
+    for name in "abc":
+        await zk.create(f"/fooservice/providers/{name}")
+    results = await asyncio.gather(*tasks)
+    assert all("c" in names for names in results)
+    await settle(zk)
+    assert all(count >= 2 for count in calls)
+
+
+async def test_failing_callback_is_dropped_others_continue(
+    zk: Registry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A callback that raises later is logged and removed; other callbacks keep working."""
+    view = await zk.children("/fooservice/providers")
+    good: list[int] = []
+    armed = [False]
+
+    def bad(v: Children) -> None:
+        if armed[0]:
+            raise RuntimeError("boom")
+
+    view(bad)
+    view(lambda v: good.append(len(v)))
+    armed[0] = True
+    with caplog.at_level(logging.ERROR, logger="aiozkreg"):
+        await zk.create("/fooservice/providers/a")
+        await _next_where(view, lambda names: names)
+        await zk.create("/fooservice/providers/b")
+        await _next_where(view, lambda names: len(names) == 2)
+        await settle(zk)
+    assert good == [0, 1, 2]
+    assert sum("boom" in r.getMessage() or r.exc_info is not None for r in caplog.records) == 1
+
+
+async def test_callback_error_at_registration_propagates(zk: Registry) -> None:
+    """An exception from the first call propagates and the callback is not kept."""
+    view = await zk.children("/fooservice/providers")
+
+    def bad(v: Children) -> None:
+        raise ValueError("no")
+
+    with pytest.raises(ValueError):
+        view(bad)
+    assert view._callbacks == []
+
+
+async def test_deleted_node_empties_view_ends_iterators_calls_back_empty(zk: Registry) -> None:
+    """Deleting the watched node: the view empties, iterators end, callbacks get no arguments."""
+    await zk.create("/doomed", b'{"a":1}')
+    await zk.create("/doomed/kid")
+    kids = await zk.children("/doomed")
+    props = await zk.properties("/doomed")
+    got: list[tuple[Any, ...]] = []
+    kids(lambda *args: got.append(args))
+    props(lambda v: None)  # takes one argument: skipped silently on deletion
+    iterating = asyncio.create_task(_collect(kids))
+    await zk.delete("/doomed/kid")
+    await zk.delete("/doomed")
+    await asyncio.wait_for(iterating, 10)
+    await settle(zk)
+    assert kids.deleted and list(kids) == [] and dict(props) == {}
+    assert got[0] == (kids,) and got[-1] == ()
+    assert repr(kids).startswith("<DELETED: ")
+
+
+async def _collect(view: Any) -> list[Any]:
+    return [snapshot async for snapshot in view]
+
+
+async def test_close_releases_the_watch(zk: Registry) -> None:
+    """Closing the last view of a path drops our watch; iterators of it end."""
+    async with zk.children("/fooservice/providers") as view:
+        iterating = asyncio.create_task(_collect(view))
+        await asyncio.sleep(0)
+        assert (WatchKind.CHILD, "/fooservice/providers") in zk._session._watchers
+    await asyncio.wait_for(iterating, 5)
+    assert (WatchKind.CHILD, "/fooservice/providers") not in zk._session._watchers
+    assert view.closed
+
+
+async def test_views_refuse_missing_nodes(zk: Registry) -> None:
+    """Opening a view of a path that does not resolve raises NoNodeError."""
+    from aiozkreg import NoNodeError
+
+    with pytest.raises(NoNodeError):
+        await zk.children("/nowhere")
+    with pytest.raises(NoNodeError):
+        await zk.properties("/nowhere")
