@@ -40,7 +40,7 @@ test-fast: setup
 	$(PY) -m pytest -m "not slow" $(PYTEST_ARGS)
 
 demo: setup
-	$(PY) -m aiozkreg demo
+	$(PY) examples/demo.py
 
 bench: setup
 	$(PY) benchmarks/run.py

@@ -1,0 +1,70 @@
+"""A provider service: an asyncio echo server that registers itself while it runs.
+
+Run it against a ZooKeeper (``AIOZKREG_HOSTS``, default 127.0.0.1:2181)::
+
+    python examples/provider.py /demo/echo/providers
+
+It serves on a free port, registers ``127.0.0.1:PORT`` under the path for as
+long as it runs, and unregisters when stopped (Ctrl-C).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import sys
+
+from aiozkreg import Registration, Registry
+
+
+async def _echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+    with contextlib.suppress(ConnectionError):
+        while line := await reader.readline():
+            writer.write(b"echo " + line)
+            await writer.drain()
+    writer.close()
+
+
+class EchoProvider:
+    """An echo server plus its registration, started and stopped together."""
+
+    def __init__(self, registry: Registry, path: str, **properties: object) -> None:
+        self.registry = registry
+        self.path = path
+        self.properties = properties
+        self.server: asyncio.Server | None = None
+        self.registration: Registration | None = None
+
+    @property
+    def address(self) -> str:
+        assert self.server is not None
+        host, port = self.server.sockets[0].getsockname()[:2]
+        return f"{host}:{port}"
+
+    async def start(self) -> EchoProvider:
+        self.server = await asyncio.start_server(_echo, "127.0.0.1", 0)
+        self.registration = await self.registry.register(self.path, self.address, **self.properties)
+        return self
+
+    async def stop(self) -> None:
+        if self.registration is not None:
+            await self.registration.unregister()
+        if self.server is not None:
+            self.server.close()
+            await self.server.wait_closed()
+
+
+async def main(path: str) -> None:
+    async with Registry() as zk:
+        await zk.ensure_path(path)
+        provider = await EchoProvider(zk, path).start()
+        print(f"serving on {provider.address}, registered under {path}; Ctrl-C to stop")
+        try:
+            await asyncio.Event().wait()
+        finally:
+            await provider.stop()
+
+
+if __name__ == "__main__":
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "/demo/echo/providers"))

@@ -1,0 +1,87 @@
+"""Every program in examples/ runs to completion against a real server."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+import sys
+from pathlib import Path
+
+from aiozkreg import Registry
+
+EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
+
+
+async def _run(*args: str, env: dict[str, str] | None = None, timeout: float = 60) -> str:
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        *args,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, **(env or {})},
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), timeout)
+    text = out.decode()
+    assert proc.returncode == 0, text
+    return text
+
+
+async def test_demo_runs_with_its_own_server() -> None:
+    """The demo starts its own ZooKeeper, shows registration, discovery and restore, exits 0."""
+    env = {k: v for k, v in os.environ.items() if k != "AIOZKREG_HOSTS"}
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(EXAMPLES / "demo.py"),
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env=env,
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    text = out.decode()
+    assert proc.returncode == 0, text
+    assert "starting a throwaway ZooKeeper" in text
+    assert "request 0 -> 'echo hello 0'" in text
+    assert "ZooKeeper expired my session" in text
+    assert "the supervisor re-created my registration" in text
+    assert text.rstrip().endswith("done: every service stopped, every session closed")
+
+
+async def test_demo_uses_aiozkreg_hosts(zookeeper_hosts: str) -> None:
+    """With AIOZKREG_HOSTS set, the demo uses that ZooKeeper instead of starting one."""
+    text = await _run(str(EXAMPLES / "demo.py"), env={"AIOZKREG_HOSTS": zookeeper_hosts})
+    assert f"using the ZooKeeper at {zookeeper_hosts}" in text
+    assert "starting a throwaway" not in text
+
+
+async def test_provider_registers_for_its_lifetime_and_client_balances(
+    zookeeper_hosts: str,
+) -> None:
+    """provider.py registers while it runs and unregisters on Ctrl-C; client.py reaches it."""
+    path = "/demo/echo/providers"
+    async with Registry(zookeeper_hosts) as zk:
+        await zk.ensure_path(path)
+        view = await zk.children(path)
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(EXAMPLES / "provider.py"),
+            path,
+            stdout=asyncio.subprocess.PIPE,
+            env={**os.environ, "AIOZKREG_HOSTS": zookeeper_hosts},
+        )
+        try:
+            async with asyncio.timeout(30):
+                async for names in view:
+                    if names:
+                        break
+            out = await _run(
+                str(EXAMPLES / "client.py"), path, env={"AIOZKREG_HOSTS": zookeeper_hosts}
+            )
+            assert out.splitlines() == [f"echo request {i}" for i in range(5)]
+        finally:
+            proc.send_signal(signal.SIGINT)
+            assert await asyncio.wait_for(proc.wait(), 30) == 0
+        async with asyncio.timeout(30):
+            async for names in view:
+                if not names:
+                    break
