@@ -27,11 +27,11 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from client import RoundRobin  # noqa: E402
-from provider import EchoProvider  # noqa: E402
+from client import RoundRobin
+from provider import EchoProvider
 
-from aiozkreg import Children, Registry, SessionState  # noqa: E402
-from aiozkreg.testing import ZooKeeperServer, expire_session, settle  # noqa: E402
+from aiozkreg import Children, Registry, SessionState
+from aiozkreg.testing import ZooKeeperServer, expire_session, settle
 
 PATH = "/demo/echo/providers"
 began = time.monotonic()
