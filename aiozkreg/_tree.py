@@ -14,9 +14,9 @@ Grammar, line by line (each line is right-stripped first):
 
 * Blank lines, and lines whose first non-blank character is ``#``, are skipped.
 * Indentation is the count of leading whitespace characters (a tab counts
-  as one). A line indented deeper than the line before starts that line's
-  children, which is allowed only under a node line. A line dedented to a
-  depth no earlier line used is an error.
+  as one). A line indented deeper than the line before it is that line's
+  child, which is allowed only under a node line. A line dedented to a
+  depth that no enclosing line has is an error.
 * A line starting with ``/`` is a node: ``/NAME`` or ``/NAME : TYPE``. NAME
   is the longest run of non-blank characters other than ``/`` after which
   the rest is empty or ``:`` then a type, so ``/a:b`` is the node ``a:b``
@@ -47,8 +47,10 @@ Differences from the reference (zc.zk): a line starting with ``/`` is
 always a node (the reference read ``/a=1`` as a property named ``/a``);
 property names stop at the first ``=`` (the reference broke ``x='a=b'``);
 a property link takes at most two tokens (the reference silently dropped
-a third one starting with ``/``); a node name cannot contain ``/``; values
-are literals, never ``eval``-ed.
+a third one starting with ``/``); a node name cannot contain ``/``; a
+node line indented under a property is an error even when a node line came
+before that property (the reference made it a child of that earlier node);
+values are literals, never ``eval``-ed.
 
 Export (:func:`format_tree`) writes the reference's layout: two-space
 indentation; ``/NAME[ : TYPE]``; then the properties sorted by key as

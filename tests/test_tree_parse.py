@@ -120,7 +120,7 @@ def test_line_variants(line: str, key: str, value: Any) -> None:
 def test_node_lines(line: str, name: str, properties: dict[str, Any]) -> None:
     """'/a:b' is node a:b; a colon after blanks or followed by blanks starts the type."""
     tree = parse_tree(line)
-    assert tree == node(**{name: node(properties)})
+    assert tree == TreeNode(children={name: TreeNode(properties)})
 
 
 def test_comments_and_blank_lines() -> None:
