@@ -29,9 +29,11 @@ from ._errors import (
     ZKConnectionError,
     ZKRegError,
 )
+from ._plan import Change, ChangeAction
 from ._registration import RegisteringServer, Registration
 from ._registry import Registry
 from ._session import EventType, SessionState, StateChange, WatchedEvent
+from ._tree import TreeNode, format_tree, parse_tree
 from ._types import ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, Perm, ZnodeStat, make_digest_acl
 from ._views import Children, Properties, PropertiesSnapshot
 
@@ -48,6 +50,8 @@ __all__ = [
     "BadArgumentsError",
     "BadPropertyLink",
     "BadVersionError",
+    "Change",
+    "ChangeAction",
     "Children",
     "ConnectionLossError",
     "EventType",
@@ -74,6 +78,7 @@ __all__ = [
     "SessionState",
     "StateChange",
     "TransactionError",
+    "TreeNode",
     "TreeSyntaxError",
     "UnimplementedError",
     "WatchedEvent",
@@ -82,5 +87,7 @@ __all__ = [
     "ZnodeStat",
     "__version__",
     "event",
+    "format_tree",
     "make_digest_acl",
+    "parse_tree",
 ]
