@@ -1,0 +1,372 @@
+"""Architecture diagrams from a text tree: Graphviz DOT and Mermaid. Pure: no I/O.
+
+The model follows the reference's convention (zc.zk's ``graphvis`` demo):
+a node with a ``providers`` child is a *service*; a link whose target is a
+``providers`` node points at the service that owns it. :func:`build_graph`
+turns a :class:`~aiozkreg.TreeNode` into a :class:`Graph`:
+
+Vertices (one per tree node, identified by absolute path):
+
+* ``SERVICE`` -- a node with a ``providers`` child. The ``providers`` node
+  and everything under it (the registrations) are folded into the service:
+  they are not drawn, the label counts the registrations instead.
+* ``NODE`` -- any other node of the tree.
+* ``EXTERNAL`` -- a link target that is not in the tree (dangling, or
+  outside the part of the tree that was read).
+
+Every label is the path, then the node's ``type`` (if any), then
+``N providers`` for a service with registrations.
+
+Edges:
+
+* ``CONTAINS`` -- parent to child, for every drawn node.
+* ``LINK`` -- ``name -> target`` from the node holding the link to the
+  target, labelled ``name``. Relative targets (``../x``) are taken relative
+  to the holder; targets are followed through the tree's own links; a
+  target ``X/providers`` (or anything under it) is drawn as the service ``X``.
+* ``PROPERTY_LINK`` -- ``name => path [property]`` from the holder to the
+  node ``path``, labelled ``name => property``.
+* ``DEPENDS`` -- the reference's edges: for every link inside a service
+  (held by the service or a node below it, up to the next service) whose
+  target is a ``providers`` node, an edge from that service to the target's
+  service. When the service itself holds the link, the ``LINK`` and
+  ``DEPENDS`` edges are one edge (kind ``DEPENDS``, labelled with the link
+  name). Duplicate edges are drawn once.
+
+The reference drew only the ``DEPENDS`` edges, and from the link's text
+(``value[:-10]``) without resolving relative links; for absolute links to
+existing nodes the edges are the same.
+"""
+
+from __future__ import annotations
+
+import enum
+import posixpath
+from collections.abc import Iterator
+from dataclasses import dataclass
+
+from ._tree import LINK_SUFFIX, PROPERTY_LINK_SUFFIX, TreeNode
+
+__all__ = [
+    "Edge",
+    "EdgeKind",
+    "Graph",
+    "Vertex",
+    "VertexKind",
+    "build_graph",
+    "reference_edges",
+    "to_dot",
+    "to_mermaid",
+]
+
+PROVIDERS = "providers"
+
+
+class VertexKind(enum.Enum):
+    SERVICE = "service"
+    NODE = "node"
+    EXTERNAL = "external"
+
+
+class EdgeKind(enum.Enum):
+    CONTAINS = "contains"
+    LINK = "link"
+    PROPERTY_LINK = "property_link"
+    DEPENDS = "depends"
+
+
+@dataclass(frozen=True)
+class Vertex:
+    """A drawn node: its absolute path, kind, type and count of registrations."""
+
+    path: str
+    kind: VertexKind
+    type: str | None = None
+    providers: int = 0
+
+    @property
+    def label(self) -> str:
+        """The text shown for the vertex, one item per line."""
+        lines = [self.path]
+        if self.type is not None:
+            lines.append(self.type)
+        if self.providers:
+            lines.append(f"{self.providers} provider{'s' if self.providers != 1 else ''}")
+        return "\n".join(lines)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """An arrow from ``source`` to ``target`` (paths of vertices)."""
+
+    source: str
+    target: str
+    kind: EdgeKind
+    label: str = ""
+
+
+@dataclass(frozen=True)
+class Graph:
+    """Vertices sorted by path; edges in tree order (preorder, sorted)."""
+
+    vertices: tuple[Vertex, ...]
+    edges: tuple[Edge, ...]
+
+    def vertex(self, path: str) -> Vertex:
+        """The vertex at ``path`` (``KeyError`` if there is none)."""
+        for vertex in self.vertices:
+            if vertex.path == path:
+                return vertex
+        raise KeyError(path)
+
+
+def _join(parent: str, name: str) -> str:
+    return f"{parent.rstrip('/')}/{name}"
+
+
+def _is_service(node: TreeNode) -> bool:
+    return PROVIDERS in node.children
+
+
+def _nodes(root: TreeNode, base: str) -> Iterator[tuple[str, TreeNode, TreeNode | None]]:
+    """``(path, node, parent)`` for every node below ``root`` (which sits at ``base``)."""
+    top: list[tuple[str, TreeNode, TreeNode | None]] = [
+        (_join(base, name), root.children[name], None) for name in sorted(root.children)
+    ]
+    stack = top[::-1]
+    while stack:
+        path, node, parent = stack.pop()
+        yield path, node, parent
+        stack.extend(
+            (_join(path, name), node.children[name], node)
+            for name in sorted(node.children, reverse=True)
+        )
+
+
+class _Resolver:
+    """Follows paths through the tree, including its ``name ->`` links."""
+
+    def __init__(self, index: dict[str, TreeNode]) -> None:
+        self.index = index
+
+    def resolve(self, path: str, seen: frozenset[str] = frozenset()) -> str | None:
+        """The real path of ``path`` in the tree, or None if it is not there."""
+        if path in self.index:
+            return path
+        if path == "/" or path in seen or len(seen) > 64:
+            return None
+        parent_path, name = posixpath.split(path)
+        parent = self.resolve(parent_path, seen | {path})
+        if parent is None:
+            return None
+        node = self.index[parent]
+        if name in node.children:
+            return _join(parent, name)
+        target = node.properties.get(name + LINK_SUFFIX)
+        if not isinstance(target, str) or not target:
+            return None
+        return self.resolve(_absolute(parent, target), seen | {path})
+
+
+def _absolute(holder: str, target: str) -> str:
+    """``target`` made absolute (relative to ``holder``) and normalised."""
+    path = posixpath.normpath(posixpath.join(holder, target))
+    return "/" + path.lstrip("/")
+
+
+def build_graph(tree: TreeNode, base: str = "/") -> Graph:
+    """The architecture graph of ``tree`` (as :func:`~aiozkreg.parse_tree` returns it).
+
+    ``tree`` itself is not drawn: its children are the nodes at ``base``
+    (``/`` for a tree text, the parent of the exported path for an export).
+    """
+    index: dict[str, TreeNode] = {}
+    owner: dict[str, str] = {}  # every path -> the path of the vertex that draws it
+    vertices: dict[str, Vertex] = {}
+    drawn: list[tuple[str, TreeNode, str | None]] = []  # (path, node, parent vertex)
+    for path, node, parent in _nodes(tree, base):
+        index[path] = node
+        parent_path = posixpath.dirname(path)
+        if parent is not None and owner[parent_path] != parent_path:
+            owner[path] = owner[parent_path]  # below a folded providers node
+        elif parent is not None and posixpath.basename(path) == PROVIDERS:
+            owner[path] = parent_path  # a service's providers node: folded into it
+        else:
+            owner[path] = path
+            node_type = node.properties.get("type")
+            kind = VertexKind.SERVICE if _is_service(node) else VertexKind.NODE
+            vertices[path] = Vertex(
+                path, kind, None if node_type is None else str(node_type), _registrations(node)
+            )
+            drawn.append((path, node, parent_path if parent is not None else None))
+
+    resolver = _Resolver(index)
+
+    def target_vertex(target: str) -> tuple[str, bool]:
+        """The vertex drawing a link target, and whether the target is a providers node."""
+        real = resolver.resolve(target)
+        if real is not None:
+            return owner[real], posixpath.basename(real) == PROVIDERS
+        providers = posixpath.basename(target) == PROVIDERS and target != "/" + PROVIDERS
+        if providers:
+            target = posixpath.dirname(target)
+            real = resolver.resolve(target)
+            if real is not None:
+                return owner[real], True
+        vertices.setdefault(target, Vertex(target, VertexKind.EXTERNAL))
+        return target, providers
+
+    edges: list[Edge] = []
+    service: dict[str, str | None] = {}
+    for path, node, up in drawn:
+        current = path if _is_service(node) else service.get(up or "")
+        service[path] = current
+        if up is not None:
+            edges.append(Edge(up, path, EdgeKind.CONTAINS))
+        for key in sorted(node.properties):
+            value = node.properties[key]
+            if not isinstance(value, str) or not value.split():
+                continue
+            if key.endswith(LINK_SUFFIX):
+                name = key[: -len(LINK_SUFFIX)]
+                target, providers = target_vertex(_absolute(path, value))
+                if current is not None and (providers or value.endswith("/" + PROVIDERS)):
+                    held = current == path  # the service holds the link: one edge
+                    edges.append(Edge(current, target, EdgeKind.DEPENDS, name if held else ""))
+                    if held:
+                        continue
+                edges.append(Edge(path, target, EdgeKind.LINK, name))
+            elif key.endswith(PROPERTY_LINK_SUFFIX):
+                name = key[: -len(PROPERTY_LINK_SUFFIX)]
+                link_path, *prop = value.split()
+                target, _ = target_vertex(_absolute(path, link_path))
+                label = f"{name} => {prop[0] if prop else name}"
+                edges.append(Edge(path, target, EdgeKind.PROPERTY_LINK, label))
+
+    return Graph(tuple(vertices[p] for p in sorted(vertices)), tuple(_unique(edges)))
+
+
+def _registrations(node: TreeNode) -> int:
+    providers = node.children.get(PROVIDERS)
+    return len(providers.children) if providers is not None else 0
+
+
+def _unique(edges: list[Edge]) -> Iterator[Edge]:
+    """Each edge once; a DEPENDS edge without a label is dropped where a labelled one exists."""
+    labelled = {(e.source, e.target) for e in edges if e.kind is EdgeKind.DEPENDS and e.label}
+    seen: set[tuple[str, str, EdgeKind, str]] = set()
+    for edge in edges:
+        key = (edge.source, edge.target, edge.kind, edge.label)
+        if key in seen:
+            continue
+        if edge.kind is EdgeKind.DEPENDS and not edge.label:
+            if (edge.source, edge.target) in labelled:
+                continue
+            key = (edge.source, edge.target, edge.kind, "")
+        seen.add(key)
+        yield edge
+
+
+def reference_edges(tree: TreeNode, base: str = "/") -> list[tuple[str, str]]:
+    """The edges zc.zk's ``graphvis.get_edges`` gave: ``(service, link_value[:-10])``.
+
+    For every ``name ->`` link inside a service whose value ends in
+    ``/providers``, in tree order. Kept to document (and test) that
+    :func:`build_graph` draws a ``DEPENDS`` edge for each of them.
+    """
+    edges = []
+    service: dict[str, str | None] = {}
+    for path, node, _parent in _nodes(tree, base):
+        current = path if _is_service(node) else service.get(posixpath.dirname(path))
+        service[path] = current
+        if current is None:
+            continue
+        for key in sorted(node.properties):
+            value = node.properties[key]
+            if (
+                key.endswith(LINK_SUFFIX)
+                and isinstance(value, str)
+                and value.endswith("/providers")
+            ):
+                edges.append((current, value[:-10]))
+    return edges
+
+
+# --- Graphviz DOT --------------------------------------------------------------------------
+
+_DOT_VERTEX = {
+    VertexKind.SERVICE: "peripheries=2",
+    VertexKind.NODE: "style=rounded",
+    VertexKind.EXTERNAL: "style=dashed",
+}
+_DOT_EDGE = {
+    EdgeKind.CONTAINS: "arrowhead=none, color=gray",
+    EdgeKind.LINK: "",
+    EdgeKind.PROPERTY_LINK: "style=dashed",
+    EdgeKind.DEPENDS: "style=bold",
+}
+
+
+def _dot_string(text: str) -> str:
+    escaped = text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", "\\n")
+    return f'"{escaped}"'
+
+
+def to_dot(graph: Graph) -> str:
+    """The graph as a Graphviz ``digraph`` (render with ``dot -Tsvg``)."""
+    lines = ["digraph g {", "  rankdir=LR;", "  node [shape=box];"]
+    for v in graph.vertices:
+        lines.append(
+            f"  {_dot_string(v.path)} [label={_dot_string(v.label)}, {_DOT_VERTEX[v.kind]}];"
+        )
+    for e in graph.edges:
+        attrs = [a for a in (_DOT_EDGE[e.kind],) if a]
+        if e.label:
+            attrs.insert(0, f"label={_dot_string(e.label)}")
+        suffix = f" [{', '.join(attrs)}]" if attrs else ""
+        lines.append(f"  {_dot_string(e.source)} -> {_dot_string(e.target)}{suffix};")
+    lines.append("}")
+    return "\n".join(lines) + "\n"
+
+
+# --- Mermaid ----------------------------------------------------------------------------------
+
+_MERMAID_ESCAPES = {
+    "&": "#amp;",
+    '"': "#quot;",
+    "<": "#lt;",
+    ">": "#gt;",
+    "|": "#124;",
+    "#": "#35;",
+}
+_MERMAID_ARROW = {
+    EdgeKind.CONTAINS: "---",
+    EdgeKind.LINK: "-->",
+    EdgeKind.PROPERTY_LINK: "-.->",
+    EdgeKind.DEPENDS: "==>",
+}
+
+
+def _mermaid_text(text: str) -> str:
+    escaped = "".join(_MERMAID_ESCAPES.get(c, c) for c in text)
+    return escaped.replace("\n", "<br/>")
+
+
+def to_mermaid(graph: Graph) -> str:
+    """The graph as a Mermaid ``flowchart`` (for Markdown: a ```` ```mermaid ```` block)."""
+    ids = {v.path: f"n{i}" for i, v in enumerate(graph.vertices)}
+    lines = ["flowchart LR"]
+    for v in graph.vertices:
+        label = f'"{_mermaid_text(v.label)}"'
+        if v.kind is VertexKind.SERVICE:
+            lines.append(f"  {ids[v.path]}[[{label}]]")
+        elif v.kind is VertexKind.EXTERNAL:
+            lines.append(f"  {ids[v.path]}[{label}]:::external")
+        else:
+            lines.append(f"  {ids[v.path]}({label})")
+    for e in graph.edges:
+        label = f'|"{_mermaid_text(e.label)}"|' if e.label else ""
+        lines.append(f"  {ids[e.source]} {_MERMAID_ARROW[e.kind]}{label} {ids[e.target]}")
+    if any(v.kind is VertexKind.EXTERNAL for v in graph.vertices):
+        lines.append("  classDef external stroke-dasharray: 5 5")
+    return "\n".join(lines) + "\n"
