@@ -23,6 +23,7 @@
     │   ├── NotReadOnlyError
     │   └── UnimplementedError
     ├── TransactionError               a multi failed; .results holds each op's outcome
+    ├── TreeImportError                an import or delete failed part way (.applied)
     ├── LinkLoop                       symlinks or property links form a cycle
     ├── BadPropertyLink                a property link cannot be followed
     └── TreeSyntaxError                malformed tree text (also a ValueError)
@@ -170,6 +171,25 @@ class TransactionError(ZKRegError):
         first = failed[0] if failed else None
         index = self.results.index(first) if first is not None else -1
         super().__init__(f"Transaction failed at operation {index}: {first}")
+
+
+class TreeImportError(ZKRegError):
+    """An import (or recursive delete) failed part way.
+
+    ``applied`` lists the operations that were done (``"create /a/b"``, ...),
+    ``failed`` the one that failed, ``cause`` its error.
+    """
+
+    def __init__(
+        self, what: str, applied: Sequence[str], total: int, failed: str, cause: BaseException
+    ) -> None:
+        self.applied = list(applied)
+        self.failed = failed
+        self.cause = cause
+        super().__init__(
+            f"{what} failed at {failed!r} after {len(self.applied)} of {total} operations "
+            f"were applied: {cause}"
+        )
 
 
 class LinkLoop(ZKRegError):

@@ -51,6 +51,10 @@ async def resolve(
     parent, name = _paths.split(path)
     try:
         real_parent = await resolve(parent, exists, read, seen)
+        if real_parent != parent:
+            child = _paths.join(real_parent, name)
+            if await exists(child):  # a real child wins over a link
+                return child
         properties = await read(real_parent)
     except NoNodeError:
         raise NoNodeError(path=path) from None

@@ -6,13 +6,14 @@ import asyncio
 import enum
 import os
 import ssl as _ssl
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import AsyncIterator, Callable, Iterable, Sequence
 from types import TracebackType
 from typing import Any
 
-from . import _links, _ops, _paths, event
+from . import _links, _ops, _paths, _trees, event
 from ._encoding import decode_properties, encode_properties
 from ._errors import BadVersionError, NoNodeError, RegistryClosedError
+from ._plan import Change
 from ._registration import Address, RegisteringServer, Registration, expand_address, format_address
 from ._session import Session, SessionState, StateStream, WatchedEvent, WatchKind
 from ._sources import DataSource, Hub, resolve_links
@@ -332,6 +333,59 @@ class Registry:
         if stat is None:
             raise NoNodeError(path=path)
         return stat.ephemeral
+
+    # -- trees ------------------------------------------------------------------------------
+
+    async def export_tree(
+        self, path: str = "/", *, ephemeral: bool = False, name: str | None = None
+    ) -> str:
+        """The subtree at ``path`` as tree text (the reference's layout)."""
+        return await _trees.export_tree(self._session, path, ephemeral=ephemeral, name=name)
+
+    async def print_tree(self, path: str = "/") -> None:
+        """Print ``export_tree(path, ephemeral=True)``."""
+        print(await self.export_tree(path, ephemeral=True), end="")
+
+    async def import_tree(
+        self,
+        text: str,
+        path: str = "/",
+        *,
+        trim: bool | None = None,
+        acl: Sequence[ACL] | None = None,
+        dry_run: bool = False,
+    ) -> list[Change]:
+        """Make the tree at ``path`` match ``text``; returns (and logs) the change records."""
+        return await _trees.import_tree(
+            self._session, text, path, trim=trim, acl=acl, dry_run=dry_run
+        )
+
+    async def delete_recursive(
+        self,
+        path: str,
+        *,
+        dry_run: bool = False,
+        force: bool = False,
+        ignore_if_ephemeral: bool = False,
+    ) -> list[Change]:
+        """Delete ``path`` and everything below it, sparing ephemeral nodes unless ``force``."""
+        return await _trees.delete_recursive(
+            self._session,
+            path,
+            dry_run=dry_run,
+            force=force,
+            ignore_if_ephemeral=ignore_if_ephemeral,
+        )
+
+    def walk(
+        self, path: str = "/", *, ephemeral: bool = True, children: bool = False
+    ) -> AsyncIterator[Any]:
+        """Iterate over the paths at and below ``path`` (preorder, sorted).
+
+        With ``children=True`` yields ``(path, names)``: removing names prunes
+        the walk. ``ephemeral=False`` leaves out ephemeral nodes.
+        """
+        return _trees.walk(self._session, path, ephemeral=ephemeral, children=children)
 
 
 async def _unregister(registration: Registration) -> None:

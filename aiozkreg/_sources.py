@@ -83,8 +83,9 @@ class Source:
     # -- reading -------------------------------------------------------------------------
 
     async def load(self) -> None:
-        """First read; raises NoNodeError if the node is not there."""
+        """Resolve the path (watching links on the way) and read it; NoNodeError if missing."""
         async with self.lock:
+            self.real_path = await _links.resolve(self.path, self.hub.exists, self._read_link_node)
             await self._read_and_publish()
 
     async def refresh(self) -> None:
@@ -306,7 +307,6 @@ class Hub:
         source = cls(self, path, path)
         self.sources[key] = source
         try:
-            source.real_path = await self.resolve(path)
             await source.load()
         except BaseException as exc:
             if self.sources.get(key) is source:

@@ -22,7 +22,7 @@ import contextlib
 import logging
 from typing import Any
 
-from . import _ops
+from . import _ops, _paths
 from ._errors import NodeExistsError, NoNodeError, RegistryClosedError, ZKConnectionError
 from ._registration import Registration
 from ._session import EventType, Session, SessionState, StateChange, WatchedEvent, WatchKind
@@ -207,9 +207,11 @@ class Supervisor:
                 except NodeExistsError:
                     continue
                 except NoNodeError:
-                    log.warning("Can't restore %s: its parent is gone; retrying.", node)
-                    await _ops.ensure_path(session, node.rsplit("/", 1)[0] or "/")
-                    continue
+                    parent = _paths.split(node)[0]
+                    log.warning("Can't restore %s: %s is gone; waiting for it.", node, parent)
+                    if await _ops.exists(session, parent, watcher) is not None:
+                        continue  # it came back meanwhile
+                    return
             elif owner in session.past_sessions:
                 log.info("Replacing %s, left over from dead session 0x%x.", node, owner)
                 with contextlib.suppress(NoNodeError):

@@ -198,3 +198,23 @@ async def test_ensemble_leader_killed_loses_no_registration(
             assert all(r.active for r in regs)
         finally:
             await asyncio.to_thread(ensemble.start, leader)
+
+
+async def test_registration_waits_for_its_parent(zookeeper_hosts: str) -> None:
+    """When a registration's parent is deleted, it is not re-created until the parent is back."""
+    async with Registry(zookeeper_hosts) as zk:
+        await zk.ensure_path("/svc/providers")
+        await zk.register("/svc/providers", "p:1")
+        # all at once, so the supervisor cannot put the node back in between
+        await (
+            zk.transaction()
+            .delete("/svc/providers/p:1")
+            .delete("/svc/providers")
+            .delete("/svc")
+            .commit()
+        )
+        await settle(zk)
+        assert await zk.exists("/svc") is None  # the supervisor did not resurrect it
+        await zk.ensure_path("/svc/providers")
+        await settle(zk)
+        assert await zk.get_children("/svc/providers") == ["p:1"]
