@@ -85,3 +85,23 @@ async def test_provider_registers_for_its_lifetime_and_client_balances(
             async for names in view:
                 if not names:
                     break
+
+
+async def test_config_reload_follows_properties(zookeeper_hosts: str) -> None:
+    """config_reload.py resizes its pool on every change of the watched property."""
+    out = await _run(
+        str(EXAMPLES / "config_reload.py"), "/echo", "3", env={"AIOZKREG_HOSTS": zookeeper_hosts}
+    )
+    assert "pool resized 0 -> 1" in out
+    assert out.rstrip().endswith("pool follows the configuration: 4 threads")
+
+
+async def test_architecture_example(zookeeper_hosts: str) -> None:
+    """architecture.py imports, resolves, dry-runs, trims and exports a tree, then cleans up."""
+    out = await _run(str(EXAMPLES / "architecture.py"), env={"AIOZKREG_HOSTS": zookeeper_hosts})
+    assert "the load balancer's providers live at /cms/providers" in out
+    assert "dry run: /cms threads change from 3 to 4" in out
+    assert "dry run: would delete /lb/pools/cms." in out
+    assert out.rstrip().endswith("/lb : ipvs\n  /pools")
+    async with Registry(zookeeper_hosts) as zk:
+        assert await zk.exists("/example") is None
