@@ -339,7 +339,8 @@ async def _set(args: argparse.Namespace) -> int:
             raise UsageError(f"{name!r} is given twice")
         updates[name] = value
     async with _connected(args) as zk:
-        properties = await zk.properties(args.path, watch=False)
+        # Resolved here: a watch=False view writes to the path it was given.
+        properties = await zk.properties(await zk.resolve(args.path), watch=False)
         await properties.update(updates)
         raw = properties.raw
     if not args.quiet:
@@ -574,24 +575,27 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
     handler: Handler = args.handler
     try:
         return asyncio.run(handler(args))
-    except KeyboardInterrupt:
-        code, text = 130, "interrupted"
-    except BrokenPipeError:
+    except BrokenPipeError:  # stdout closed early (| head): stop quietly
         with contextlib.suppress(OSError):
             os.dup2(os.open(os.devnull, os.O_WRONLY), sys.stdout.fileno())
         return 1
-    except UsageError as exc:
-        code, text = 2, _message(exc)
-    except (CommandError, ZKRegError, OSError) as exc:
-        code, text = 2 if isinstance(exc, ValueError) else 1, _message(exc)
-    except ValueError as exc:  # bad paths, bad property links
-        code, text = 2, _message(exc)
-    except Exception as exc:
-        code, text = 1, f"unexpected {type(exc).__name__}: {exc} (--debug shows the traceback)"
-    if debug:
-        traceback.print_exc()
+    except (KeyboardInterrupt, Exception) as exc:
+        code, text = _outcome(exc)
+        if debug:
+            traceback.print_exception(exc)
     print(f"{prog}: error: {text}", file=sys.stderr)
     return code
+
+
+def _outcome(exc: BaseException) -> tuple[int, str]:
+    """The exit status and the one-line message for an error."""
+    if isinstance(exc, KeyboardInterrupt):
+        return 130, "interrupted"
+    if isinstance(exc, UsageError | ValueError):  # ValueError: bad paths, tree text, links
+        return 2, _message(exc)
+    if isinstance(exc, CommandError | ZKRegError | OSError):
+        return 1, _message(exc)
+    return 1, f"unexpected {type(exc).__name__}: {exc} (--debug shows the traceback)"
 
 
 def _script(name: str, build: Callable[[argparse.ArgumentParser], None], doc: str) -> _Parser:
