@@ -195,6 +195,14 @@ class Connection(asyncio.Protocol):
 
     def _dispatch(self, frame: bytes) -> None:
         if not self._handshake.done():
+            if len(frame) == _REPLY.size:  # a bare reply header: the server refused us
+                _xid, _zxid, err = _REPLY.unpack_from(frame, 0)
+                refusal = ConnectionLossError(
+                    f"{self.address} refused the session: {error_for_code(err)}"
+                )
+                self._handshake.set_exception(refusal)
+                self.abort(ConnectionLossError(str(refusal)))
+                return
             self._handshake.set_result(_parse_handshake(frame))
             return
         xid, zxid, err = _REPLY.unpack_from(frame, 0)
