@@ -245,7 +245,6 @@ async def test_partition_longer_than_timeout_expires_session(
         await asyncio.to_thread(stop, victim, observer)
 
 
-@pytest.mark.slow
 async def test_short_partition_keeps_the_session(
     zookeeper_server: ZooKeeperServer, fault_proxy: FaultProxy, zookeeper_chroot: str
 ) -> None:

@@ -221,3 +221,12 @@ async def test_astart_and_astop_keep_the_loop_running(server: ZooKeeperServer) -
         ticker.cancel()
     assert server.mode == "standalone"
     assert ticks > 5
+
+
+def test_port_taken_by_another_server_is_detected(server: ZooKeeperServer, tmp_path: Path) -> None:
+    """A server whose port is already served by another ZooKeeper fails, not passes as ready."""
+    intruder = ZooKeeperServer(tmp_path, port=server.port, start_timeout=10.0)
+    with pytest.raises(ZooKeeperStartError, match="served by another ZooKeeper"):
+        intruder.start()
+    intruder.close()
+    assert server.mode == "standalone"

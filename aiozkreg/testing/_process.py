@@ -240,7 +240,7 @@ class ZooKeeperProcess:
                 self.kill()
                 self._fail(f"The ZooKeeper server on {self.address} {status}.")
             mode = server_mode(self.host, self._port)
-            if mode in wanted:
+            if mode in wanted and self._serves_our_data():
                 assert mode is not None
                 return mode
             if time.monotonic() >= deadline:
@@ -258,6 +258,24 @@ class ZooKeeperProcess:
             self.stop()
         else:
             self.kill()
+
+    def _serves_our_data(self) -> bool:
+        """Whether the server on our port is ours, not another one that took the port."""
+        try:
+            conf = four_letter_word(self.host, self._port, "conf", timeout=1.0)
+        except OSError:
+            return False
+        served = {line[8:] for line in conf.splitlines() if line.startswith("dataDir=")}
+        ours = {str(self._directory / "version-2"), str(self._directory.resolve() / "version-2")}
+        if not served:
+            return False
+        if served & ours:
+            return True
+        self.kill()
+        self._fail(
+            f"Port {self._port} is served by another ZooKeeper (dataDir {served.pop()}), "
+            f"not by the one in {self._directory}."
+        )
 
     @property
     def _pid_path(self) -> Path:

@@ -20,6 +20,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Generator, Iterator
 
+import pluggy
 import pytest
 
 from ._chroot import RawClient, create_path, delete_tree
@@ -43,12 +44,12 @@ def pytest_configure(config: pytest.Config) -> None:
     )
 
 
-@pytest.hookimpl(wrapper=True)
+@pytest.hookimpl(hookwrapper=True)
 def pytest_runtest_makereport(
     item: pytest.Item, call: pytest.CallInfo[None]
-) -> Generator[None, pytest.TestReport, pytest.TestReport]:
+) -> Generator[None, pluggy.Result[pytest.TestReport], None]:
     """Add the tail of the ZooKeeper log(s) to the report of a failed test that used them."""
-    report = yield
+    report = (yield).get_result()
     if report.failed:
         funcargs = getattr(item, "funcargs", {})
         server = funcargs.get("zookeeper_server")
@@ -62,7 +63,6 @@ def pytest_runtest_makereport(
                 report.sections.append(
                     (f"ZooKeeper member {m.id} log {m.log_path} (last lines)", m.log_tail(20))
                 )
-    return report
 
 
 @pytest.fixture(scope="session")
