@@ -89,7 +89,7 @@ class FaultProxy:
     ) -> None:
         self._target = (target_host, target_port)
         self._host = host
-        self._requested_port = port
+        self._port = port
         self._server: asyncio.Server | None = None
         self._tasks: set[asyncio.Task[None]] = set()
         self._links: dict[asyncio.Task[None], _Link] = {}
@@ -105,10 +105,9 @@ class FaultProxy:
     @property
     def port(self) -> int:
         """The port the proxy listens on (known once started)."""
-        if self._server is None:
+        if self._port == 0:
             raise RuntimeError("The FaultProxy is not started.")
-        port: int = self._server.sockets[0].getsockname()[1]
-        return port
+        return self._port
 
     @property
     def address(self) -> str:
@@ -133,9 +132,8 @@ class FaultProxy:
     async def start(self) -> None:
         """Listen; a no-op if already listening."""
         if self._server is None:
-            self._server = await asyncio.start_server(
-                self._accepted, self._host, self._requested_port
-            )
+            self._server = await asyncio.start_server(self._accepted, self._host, self._port)
+            self._port = self._server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
         """Stop listening, reset every link, and await every task; idempotent."""
