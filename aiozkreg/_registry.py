@@ -288,7 +288,7 @@ class Registry:
         data, stat = await _ops.get(self._session, real)
         raw = decode_properties(data, real)
         state = await resolve_links(norm, raw, stat, self._read_resolved)
-        return Properties(self._hub, None, path, state)
+        return Properties(self._hub, None, path, state, real)
 
     async def _read_resolved(self, path: str) -> dict[str, Any]:
         return await self.get_properties(await self.resolve(path))

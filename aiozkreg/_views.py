@@ -79,12 +79,15 @@ def _accepts_no_arguments(func: Callback) -> bool:
 class View:
     """What :class:`Children` and :class:`Properties` share."""
 
-    __slots__ = ("__weakref__", "_callbacks", "_closed", "_hub", "_source", "path")
+    __slots__ = ("__weakref__", "_callbacks", "_closed", "_hub", "_real_path", "_source", "path")
 
-    def __init__(self, hub: Hub, source: Source | None, path: str) -> None:
+    def __init__(
+        self, hub: Hub, source: Source | None, path: str, real_path: str | None = None
+    ) -> None:
         self._hub = hub
         self._source = source
         self.path = path
+        self._real_path = real_path or path
         self._callbacks: list[_Callback] = []
         self._closed = False
         if source is not None:
@@ -93,7 +96,7 @@ class View:
     @property
     def real_path(self) -> str:
         """The path after following symlinks (changes when links or nodes move)."""
-        return self._source.real_path if self._source is not None else self.path
+        return self._source.real_path if self._source is not None else self._real_path
 
     @property
     def deleted(self) -> bool:
@@ -316,9 +319,14 @@ class Properties(View, PropertiesMapping):
     __slots__ = ("_static",)
 
     def __init__(
-        self, hub: Hub, source: DataSource | None, path: str, static: PropertiesState | None
+        self,
+        hub: Hub,
+        source: DataSource | None,
+        path: str,
+        static: PropertiesState | None,
+        real_path: str | None = None,
     ) -> None:
-        super().__init__(hub, source, path)
+        super().__init__(hub, source, path, real_path)
         self._static = static
 
     def _state(self) -> PropertiesState:

@@ -111,10 +111,13 @@ async def demo(hosts: str) -> None:
             say("demo", "forcing provider2's session to expire (like a long partition)")
             states = registry.states()
             await expire_session(registry)
+            expired = False
             async for change in states:
+                # (a quick re-attach of the old session may come first: skip it)
                 if change.state is SessionState.EXPIRED:
+                    expired = True
                     say("provider2", "ZooKeeper expired my session: my node is gone")
-                if change.state is SessionState.CONNECTED:
+                if expired and change.state is SessionState.CONNECTED:
                     say("provider2", f"new session 0x{change.session_id:x}")
                     break
             await settle(registry)

@@ -288,3 +288,13 @@ async def test_views_refuse_missing_nodes(zk: Registry) -> None:
         await zk.children("/nowhere")
     with pytest.raises(NoNodeError):
         await zk.properties("/nowhere")
+
+
+async def test_unwatched_properties_write_through_links(zk: Registry) -> None:
+    """A watch=False view of a symlinked path writes to the real node."""
+    await zk.create("/real", b'{"a":1}')
+    await zk.create("/holder", b'{"alias ->":"/real"}')
+    view = await zk.properties("/holder/alias", watch=False)
+    assert view.real_path == "/real" and view["a"] == 1
+    await view.update(b=2)
+    assert await zk.get_properties("/real") == {"a": 1, "b": 2}
