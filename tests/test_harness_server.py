@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import signal
 import subprocess
 import sys
@@ -163,7 +164,7 @@ import sys, time
 from aiozkreg.testing import ZooKeeperServer
 server = ZooKeeperServer()
 server.start()
-print(server.pid, flush=True)
+print(server.pid, server.data_dir, flush=True)
 time.sleep(60)
 """
 
@@ -173,15 +174,18 @@ def test_server_dies_with_its_parent() -> None:
     parent = subprocess.Popen(
         [sys.executable, "-c", _ORPHAN_SCRIPT], stdout=subprocess.PIPE, text=True
     )
+    data_dir = ""
     try:
         assert parent.stdout is not None
-        pid = int(parent.stdout.readline())
+        pid, data_dir = parent.stdout.readline().split(maxsplit=1)
         os.kill(parent.pid, signal.SIGKILL)
         parent.wait()
-        assert wait_until_gone(pid), "the ZooKeeper server outlived its parent"
+        assert wait_until_gone(int(pid)), "the ZooKeeper server outlived its parent"
     finally:
         parent.kill()
         parent.wait()
+        if data_dir.strip():
+            shutil.rmtree(data_dir.strip(), ignore_errors=True)
 
 
 async def test_four_letter_word_stops_when_reply_is_complete() -> None:
