@@ -103,6 +103,7 @@ class Connection(asyncio.Protocol):
         self._writable = asyncio.Event()
         self._writable.set()
         self.last_zxid = 0
+        self.on_lost: Callable[[Connection], None] | None = None  # set by the session
         self.last_recv = self._loop.time()
         self.last_send = self.last_recv
 
@@ -184,6 +185,8 @@ class Connection(asyncio.Protocol):
                 entry.future.set_exception(_copy(reason))
         self._writable.set()
         self._closed.set()
+        if self.on_lost is not None:
+            self.on_lost(self)
 
     def pause_writing(self) -> None:
         self._writable.clear()

@@ -397,6 +397,9 @@ class Session:
             if not new_session:
                 await self._reset_watches(conn)
         self._conn = conn
+        conn.on_lost = self._lost
+        if conn.closed:  # lost while we were preparing it
+            raise ConnectionLossError(f"Connection to {conn.address} was lost.")
         self._connected.set()
         state = SessionState.CONNECTED_READ_ONLY if hs.read_only else SessionState.CONNECTED
         if new_session:
@@ -411,6 +414,11 @@ class Session:
         self._set_state(state)
         if self._first_attach is not None and not self._first_attach.done():
             self._first_attach.set_result(None)
+
+    def _lost(self, conn: Connection) -> None:
+        """The link dropped (on the protocol's callback): no request may use it now."""
+        if conn is self._conn:
+            self._connected.clear()
 
     def _expire(self) -> None:
         log.warning("Session 0x%x expired.", self.session_id)
@@ -516,8 +524,10 @@ class Session:
             if self._closing:
                 raise RegistryClosedError("The registry is closed.")
             conn = self._conn
-            if conn is not None and self._connected.is_set() and not conn.closed:
-                return conn
+            if conn is not None and self._connected.is_set():
+                if not conn.closed:
+                    return conn
+                self._connected.clear()  # never spin on a dead link
             if self._keeper is None:
                 raise RegistryClosedError("The registry is not started; await start() first.")
             remaining = None if deadline is None else deadline - loop.time()

@@ -8,7 +8,13 @@ from typing import Any
 
 import pytest
 
-from aiozkreg import Registry, SessionState, WatchedEvent
+from aiozkreg import (
+    ConnectionLossError,
+    NodeExistsError,
+    Registry,
+    SessionState,
+    WatchedEvent,
+)
 from aiozkreg.testing import FaultProxy, ZooKeeperEnsemble, expire_session, settle
 
 
@@ -189,7 +195,14 @@ async def test_ensemble_leader_killed_loses_no_registration(
         czxids = {n: (await zk.exists(f"/ens/{n}")).czxid for n in view}  # type: ignore[union-attr]
         try:
             await asyncio.to_thread(ensemble.kill, leader)
-            await other.create("/ens/after-kill:1", ephemeral=True)
+            for _ in range(10):  # a write in flight when the leader dies fails: retry
+                try:
+                    await other.create("/ens/after-kill:1", ephemeral=True)
+                    break
+                except ConnectionLossError:
+                    continue
+                except NodeExistsError:
+                    break
             await _wait_for(view, lambda names: "after-kill:1" in names)
             await settle(zk)
             for name, czxid in czxids.items():

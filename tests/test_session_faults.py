@@ -309,3 +309,35 @@ async def test_ensemble_leader_killed_keeps_session(
     finally:
         await zk.close()
         await asyncio.to_thread(ensemble.start, leader.id)
+
+
+async def test_read_in_flight_at_loss_waits_without_blocking_the_loop(
+    fault_proxy: FaultProxy, fault_proxy_hosts: str
+) -> None:
+    """A read retried after a link drop waits for the reconnect; the event loop keeps running."""
+    async with Registry(fault_proxy_hosts, session_timeout=8.0, request_timeout=3.0) as zk:
+        await zk.create("/x", b"1")
+        loop = asyncio.get_running_loop()
+        stalls: list[float] = []
+        stop = asyncio.Event()
+
+        async def heartbeat() -> None:
+            last = loop.time()
+            while not stop.is_set():
+                await asyncio.sleep(0.01)  # measures the loop, synchronises nothing
+                now = loop.time()
+                stalls.append(now - last)
+                last = now
+
+        beating = asyncio.create_task(heartbeat())
+        reads = [asyncio.create_task(zk.get("/x")) for _ in range(20)]
+        await asyncio.sleep(0)  # the reads are on the wire
+        fault_proxy.cut()
+        states = zk.states()
+        await _until(states, SessionState.SUSPENDED)
+        fault_proxy.heal()
+        results = await asyncio.gather(*reads)
+        stop.set()
+        await beating
+        assert all(data == b"1" for data, _ in results)
+        assert max(stalls) < 0.5
