@@ -25,3 +25,13 @@ async def test_index_example_runs(zookeeper_hosts: str) -> None:
     await namespace["main"]()
     assert printed[0] == "['10.0.0.5:8080']"
     assert printed[1] == "/lb : ipvs\n  /pools\n    /echo\n      providers -> /echo/providers\n"
+
+
+async def test_testing_doc_example(registry: Any) -> None:
+    """docs/testing.md's plugin example passes as written."""
+    text = (DOCS / "testing.md").read_text()
+    block = re.search(r"```python\n(.*?)```", text, re.S)
+    assert block is not None
+    namespace: dict[str, Any] = {}
+    exec(compile(block.group(1), "docs/testing.md", "exec"), namespace)
+    await namespace["test_provider_is_restored"](registry)

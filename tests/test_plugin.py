@@ -62,16 +62,23 @@ async def test_fault_proxy(fault_proxy, fault_proxy_hosts, zookeeper_chroot):
     writer.close()
 
 
+@pytest.mark.asyncio
+async def test_registry_fixture(registry, zookeeper_hosts):
+    assert registry.hosts == zookeeper_hosts
+    async with registry.register("/", "user:1"):
+        assert await registry.get_children("/") == ["user:1"]
+
+
 def test_failure_shows_the_server_log(zookeeper_hosts):
     assert zookeeper_hosts == "deliberately wrong"
 """
 
 
 def test_fixtures_work_from_the_entry_point(pytester: pytest.Pytester) -> None:
-    """A user's test file gets working server, chroot and proxy fixtures, and log tails."""
+    """A user's test file gets working server, chroot, proxy and registry fixtures, and log tails."""
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=TIMEOUT)
-    result.assert_outcomes(passed=3, failed=1)
+    result.assert_outcomes(passed=4, failed=1)
     result.stdout.fnmatch_lines(["*ZooKeeper log *zookeeper.log (last lines)*"])
 
 

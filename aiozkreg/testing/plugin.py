@@ -9,6 +9,7 @@ enough. Fixtures:
 ``zookeeper_ensemble`` (session, created on first use) a started 3-server ensemble
 ``fault_proxy``        (async) a started :class:`FaultProxy` in front of the server
 ``fault_proxy_hosts``  the test's chroot, reached through ``fault_proxy``
+``registry``           (async) a started :class:`aiozkreg.Registry` on ``zookeeper_hosts``
 
 If ZooKeeper cannot be found or started, the fixtures fail (never skip)
 with a message saying why. A failing test that used a server gets the
@@ -23,6 +24,7 @@ from collections.abc import AsyncIterator, Generator, Iterator
 import pluggy
 import pytest
 
+from .._registry import Registry
 from ._chroot import RawClient, create_path, delete_tree
 from ._ensemble import ZooKeeperEnsemble
 from ._errors import ZooKeeperHarnessError
@@ -138,4 +140,17 @@ def fault_proxy_hosts(fault_proxy: FaultProxy, zookeeper_chroot: str) -> str:
     return f"{fault_proxy.address}{zookeeper_chroot}"
 
 
-# --- registry fixture: to be added here (a started aiozkreg.Registry on zookeeper_hosts) ---
+if pytest_asyncio is not None:
+
+    @pytest_asyncio.fixture
+    async def registry(zookeeper_hosts: str) -> AsyncIterator[Registry]:
+        """A started :class:`aiozkreg.Registry` on this test's chroot, closed after."""
+        async with Registry(zookeeper_hosts) as started:
+            yield started
+
+else:  # pragma: no cover
+
+    @pytest.fixture
+    def registry() -> Registry:
+        """Unavailable: the registry fixture needs pytest-asyncio."""
+        pytest.fail("aiozkreg: the registry fixture needs pytest-asyncio.", pytrace=False)
