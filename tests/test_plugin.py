@@ -75,7 +75,7 @@ def test_failure_shows_the_server_log(zookeeper_hosts):
 
 
 def test_fixtures_work_from_the_entry_point(pytester: pytest.Pytester) -> None:
-    """A user's test file gets working server, chroot, proxy and registry fixtures, and log tails."""
+    """A user's test file gets working server, chroot, proxy and registry fixtures."""
     pytester.makepyfile(test_user=USER_TESTS)
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=TIMEOUT)
     result.assert_outcomes(passed=4, failed=1)
