@@ -113,11 +113,11 @@ async def test_node_left_by_dead_session_is_replaced(zookeeper_hosts: str) -> No
     """A registration node still owned by one of our dead sessions is replaced by ours."""
     async with Registry(zookeeper_hosts) as ghost, Registry(zookeeper_hosts) as zk:
         reg = await zk.register("/", "dup:1")
-        await zk.delete("/dup:1")  # ours goes; a "leftover" appears, owned by another session
-        await ghost.create("/dup:1", b"{}", ephemeral=True)
         # The server cannot leave a dead session's node behind on demand (it deletes
-        # them with the session): pretend the ghost's session was one of ours.
+        # them with the session): pretend the ghost's session was one of ours...
         zk._session.past_sessions.add(ghost.client_id[0])
+        # ...and swap our node for the ghost's in one step, so nothing races it.
+        await ghost.transaction().delete("/dup:1").create("/dup:1", b"{}", ephemeral=True).commit()
         await settle(zk)
         stat = await zk.exists("/dup:1")
         assert stat is not None and stat.ephemeral_owner == zk.client_id[0]

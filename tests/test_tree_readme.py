@@ -135,6 +135,11 @@ async def test_import_export_trim_delete(zk: Registry) -> None:
         str(dry[0])
         == "wouldn't delete /fooservice/providers/192.168.0.42:8080 because it's ephemeral."
     )
+    # force deletes ephemeral nodes too (live registrations would come straight back,
+    # so this uses a plain ephemeral node)
+    for registration in zk.registrations:
+        await registration.unregister()
+    await zk.create("/fooservice/providers/stale", ephemeral=True)
     assert await zk.delete_recursive("/fooservice", force=True) == []
     assert await zk.exists("/fooservice") is None
 
