@@ -231,3 +231,19 @@ async def test_registration_waits_for_its_parent(zookeeper_hosts: str) -> None:
         await zk.ensure_path("/svc/providers")
         await settle(zk)
         assert await zk.get_children("/svc/providers") == ["p:1"]
+
+
+async def test_session_loss_and_restoration_are_logged(
+    zookeeper_hosts: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """Session loss is logged at WARNING, restoration at INFO with counts."""
+    async with Registry(zookeeper_hosts) as zk:
+        await asyncio.gather(*(zk.register("/", f"log:{p}") for p in range(3)))
+        with caplog.at_level("INFO", logger="aiozkreg"):
+            await expire_session(zk)
+            await settle(zk)
+    warnings = [r.getMessage() for r in caplog.records if r.levelname == "WARNING"]
+    infos = [r.getMessage() for r in caplog.records if r.levelname == "INFO"]
+    assert any(m.startswith("Session 0x") and m.endswith("expired.") for m in warnings)
+    assert any(m.startswith("Restoring 3 registration node(s) in new session") for m in infos)
+    assert any(m.startswith("Restored all registrations in") for m in infos)

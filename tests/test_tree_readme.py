@@ -365,3 +365,34 @@ def _normalise(text: str) -> str:
     from aiozkreg import format_tree
 
     return format_tree(parse_tree(text))
+
+
+async def test_print_tree(zk: Registry, capsys: pytest.CaptureFixture[str]) -> None:
+    """print_tree prints the export with ephemeral nodes."""
+    await zk.print_tree("/fooservice")
+    out = _pid(capsys.readouterr().out)
+    assert out.startswith("/fooservice\n  secret = '1234'\n")
+    assert "    /192.168.0.42:8080\n      pid = 9999\n" in out
+
+
+async def test_import_applies_acls(zk: Registry) -> None:
+    """import_tree(acl=...) creates nodes with that ACL and updates existing ones."""
+    from aiozkreg import ACL, OPEN_ACL_UNSAFE, Perm
+
+    read_write = [ACL(Perm.READ | Perm.WRITE | Perm.CREATE | Perm.DELETE, "world", "anyone")]
+    await zk.import_tree("/acl\n  /kid\n")
+    assert tuple((await zk.get_acls("/acl/kid"))[0]) == OPEN_ACL_UNSAFE
+    await zk.import_tree("/acl\n  /kid\n  /new\n", acl=read_write)
+    assert (await zk.get_acls("/acl/new"))[0] == read_write
+    assert (await zk.get_acls("/acl/kid"))[0] == read_write
+
+
+async def test_relative_property_links(zk: Registry) -> None:
+    """A relative property link is followed from the view's path; '..' works."""
+    await zk.import_tree(
+        "/app\n  threads = 8\n  /worker\n    threads => .. threads\n    size => ../db\n"
+        "  /db\n    size = 'large'\n"
+    )
+    worker = await zk.properties("/app/worker")
+    assert worker["threads"] == 8
+    assert worker["size"] == "large"
