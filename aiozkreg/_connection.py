@@ -21,7 +21,7 @@ import ssl as _ssl
 import struct
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Protocol
 
 from aiozk import protocol as _p
 
@@ -58,6 +58,59 @@ class Handshake:
     def expired(self) -> bool:
         """The server refused to attach the session: it has expired."""
         return self.timeout_ms <= 0 or self.session_id == 0
+
+
+class Link(Protocol):
+    """What the session needs of a link to a server.
+
+    :class:`Connection` is the real one; ``aiozkreg.testing``'s in-memory
+    server provides another, so the whole client stack above runs unchanged
+    against it.
+    """
+
+    host: str
+    port: int
+    last_zxid: int
+    last_recv: float
+    last_send: float
+    on_lost: Callable[[Link], None] | None
+
+    @property
+    def address(self) -> str: ...
+    @property
+    def closed(self) -> bool: ...
+    @property
+    def close_reason(self) -> BaseException | None: ...
+    @property
+    def pending_count(self) -> int: ...
+    def send(
+        self,
+        request: Any,
+        response_cls: type[Any] | None,
+        *,
+        xid: int | None = None,
+        hook: ReplyHook | None = None,
+        path: str | None = None,
+    ) -> asyncio.Future[Any]: ...
+    async def drain(self) -> None: ...
+    def ping(self) -> None: ...
+    def abort(self, reason: BaseException | None = None) -> None: ...
+    async def wait_closed(self) -> None: ...
+
+
+class Opener(Protocol):
+    """Connect and hand-shake: ``Connection.open`` and the in-memory equivalent."""
+
+    async def __call__(
+        self,
+        host: str,
+        port: int,
+        request: Any,
+        *,
+        on_watch: WatchCallback,
+        timeout: float,
+        ssl: _ssl.SSLContext | None = None,
+    ) -> tuple[Link, Handshake]: ...
 
 
 class _Pending:
@@ -103,7 +156,7 @@ class Connection(asyncio.Protocol):
         self._writable = asyncio.Event()
         self._writable.set()
         self.last_zxid = 0
-        self.on_lost: Callable[[Connection], None] | None = None  # set by the session
+        self.on_lost: Callable[[Link], None] | None = None  # set by the session
         self.last_recv = self._loop.time()
         self.last_send = self.last_recv
 

@@ -64,8 +64,11 @@ class ConnectString:
 
     servers: tuple[tuple[str, int], ...]
     chroot: str  # "" for none, else "/a/b"
+    memory: bool = False  # "memory://NAME": the in-process server NAME (for tests)
 
     def __str__(self) -> str:
+        if self.memory:
+            return f"memory://{self.servers[0][0]}{self.chroot}"
         hosts = ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in self.servers)
         return hosts + self.chroot
 
@@ -75,11 +78,18 @@ def parse_hosts(text: str) -> ConnectString:
     text = text.strip()
     if not text:
         raise ValueError("The ZooKeeper connect string is empty.")
+    memory = text.startswith("memory://")
+    if memory:
+        text = text[len("memory://") :]
+        if not text or text.startswith("/"):
+            raise ValueError("An in-memory connect string needs a name: memory://NAME[/chroot].")
     chroot = ""
     slash = text.find("/")
     if slash >= 0:
         text, chroot = text[:slash], text[slash:]
         chroot = "" if chroot == "/" else validate(chroot)
+    if memory:
+        return ConnectString(((text, 0),), chroot, memory=True)
     servers: list[tuple[str, int]] = []
     for item in text.split(","):
         item = item.strip()

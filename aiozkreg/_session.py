@@ -40,7 +40,7 @@ from typing import Any
 from aiozk import protocol as _p
 
 from . import _paths
-from ._connection import AUTH_XID, SET_WATCHES_XID, Connection, Handshake
+from ._connection import AUTH_XID, SET_WATCHES_XID, Connection, Handshake, Link, Opener
 from ._errors import (
     AuthFailedError,
     ConnectionLossError,
@@ -181,12 +181,17 @@ class Session:
         self.ssl = ssl
         self.read_only = read_only
 
+        self._open: Opener = Connection.open
+        if self.connect_string.memory:  # an in-process server, for users' unit tests
+            from .testing._memory import open_memory_link
+
+            self._open = open_memory_link
         self.state = SessionState.CONNECTING
         self.session_id = 0
         self.past_sessions: set[int] = set()
         self._password = b"\x00" * 16
         self._last_zxid = 0
-        self._conn: Connection | None = None
+        self._conn: Link | None = None
         self._connected = asyncio.Event()
         self._closing = False
         self._closed = asyncio.Event()
@@ -316,7 +321,7 @@ class Session:
             self._conn = None
             self._set_state(SessionState.SUSPENDED)
 
-    async def _attach(self, backoff: Backoff, wait: bool) -> Connection:
+    async def _attach(self, backoff: Backoff, wait: bool) -> Link:
         """Try servers until one attaches us (re-attaching, or with a new session)."""
         failures = 0
         while True:
@@ -344,7 +349,7 @@ class Session:
                 log.warning("Can't connect to ZooKeeper at %r; retrying.", str(self.connect_string))
             await asyncio.sleep(backoff.delay())
 
-    async def _handshake(self, host: str, port: int) -> Connection | None:
+    async def _handshake(self, host: str, port: int) -> Link | None:
         timeout_ms = int((self.requested_timeout or 0) * 1000)
         request = _p.ConnectRequest(
             protocol_version=0,
@@ -355,7 +360,7 @@ class Session:
             read_only=self.read_only,
         )
         per_try = max(0.5, min(self.timeout / 3, 5.0))
-        conn, hs = await Connection.open(
+        conn, hs = await self._open(
             host, port, request, on_watch=self._on_watch, timeout=per_try, ssl=self.ssl
         )
         if hs.expired:
@@ -374,7 +379,7 @@ class Session:
             raise
         return conn
 
-    async def _prepare(self, conn: Connection, hs: Handshake) -> None:
+    async def _prepare(self, conn: Link, hs: Handshake) -> None:
         """Adopt the handshake, re-send auth and watches, announce the state."""
         new_session = hs.session_id != self.session_id
         self.session_id = hs.session_id
@@ -415,7 +420,7 @@ class Session:
         if self._first_attach is not None and not self._first_attach.done():
             self._first_attach.set_result(None)
 
-    def _lost(self, conn: Connection) -> None:
+    def _lost(self, conn: Link) -> None:
         """The link dropped (on the protocol's callback): no request may use it now."""
         if conn is self._conn:
             self._connected.clear()
@@ -432,7 +437,7 @@ class Session:
                 self._call_watcher(callback, WatchedEvent(EventType.EXPIRED, path))
         self._set_state(SessionState.CONNECTING)
 
-    async def _serve(self, conn: Connection) -> None:
+    async def _serve(self, conn: Link) -> None:
         """Keep the link alive with pings until it is lost."""
         loop = asyncio.get_running_loop()
         ping_every = self.timeout / 3
@@ -453,7 +458,7 @@ class Session:
                 pass
         await conn.wait_closed()
 
-    async def _reset_watches(self, conn: Connection) -> None:
+    async def _reset_watches(self, conn: Link) -> None:
         batches: list[dict[WatchKind, list[str]]] = []
         batch: dict[WatchKind, list[str]] = {kind: [] for kind in WatchKind}
         size = 0
@@ -517,7 +522,7 @@ class Session:
 
     # -- requests -------------------------------------------------------------------
 
-    async def _link(self, deadline: float | None) -> Connection:
+    async def _link(self, deadline: float | None) -> Link:
         """The live connection, waiting for a reconnect until ``deadline``."""
         loop = asyncio.get_running_loop()
         while True:
@@ -569,8 +574,7 @@ class Session:
         while True:
             conn = await self._link(deadline)
             future = conn.send(request, response_cls, hook=hook, path=path)
-            if not conn._writable.is_set():
-                await conn.drain()
+            await conn.drain()
             try:
                 if timeout is None:
                     return await future
