@@ -256,7 +256,11 @@ class Session:
 
     async def _stop_keeper(self) -> None:
         task, self._keeper = self._keeper, None
-        if task is None or task.done():
+        if task is None:
+            return
+        if task.done():
+            if not task.cancelled():
+                task.exception()  # retrieved: start() already reported it
             return
         task.cancel()
         try:
@@ -304,6 +308,18 @@ class Session:
     # -- the keeper -------------------------------------------------------------
 
     async def _keep(self, wait: bool) -> None:
+        try:
+            await self._keep_connected(wait)
+        except AuthFailedError:
+            raise  # start() reports it
+        except Exception:
+            log.critical("The session keeper failed; the registry is closed.", exc_info=True)
+            self._closing = True
+            self._connected.set()  # wake request waiters: they see the registry closed
+            self._set_state(SessionState.CLOSED)
+            self._closed.set()
+
+    async def _keep_connected(self, wait: bool) -> None:
         backoff = Backoff(cap=max(0.2, min(2.0, self.timeout / 5)))
         while True:
             conn = await self._attach(backoff, wait)

@@ -299,8 +299,9 @@ class Hub:
             try:
                 await asyncio.shield(source.ready)
             except asyncio.CancelledError:
-                if source.ready.cancelled():
-                    continue  # its first loader gave up; try again ourselves
+                task = asyncio.current_task()
+                if source.ready.cancelled() and not (task and task.cancelling()):
+                    continue  # its first loader gave up, not us: try again ourselves
                 raise
             return source
         cls = ChildrenSource if kind is WatchKind.CHILD else DataSource

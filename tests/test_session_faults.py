@@ -341,3 +341,26 @@ async def test_read_in_flight_at_loss_waits_without_blocking_the_loop(
         await beating
         assert all(data == b"1" for data, _ in results)
         assert max(stalls) < 0.5
+
+
+async def test_keeper_failure_closes_the_registry_loudly(
+    fault_proxy: FaultProxy, fault_proxy_hosts: str, caplog: pytest.LogCaptureFixture
+) -> None:
+    """If the session keeper ever fails (a bug), the registry closes and says so."""
+    zk = Registry(fault_proxy_hosts, session_timeout=8.0)
+    await zk.start()
+    states = zk.states()
+
+    async def broken(*args: object) -> None:
+        raise RuntimeError("bug in the keeper")
+
+    zk._session._attach = broken  # type: ignore[method-assign,assignment]
+    fault_proxy.cut()
+    await _until(states, SessionState.CLOSED)
+    assert any(r.levelname == "CRITICAL" for r in caplog.records)
+    from aiozkreg import RegistryClosedError
+
+    with pytest.raises(RegistryClosedError):
+        await zk.exists("/")
+    await asyncio.wait_for(zk.close(), 5)
+    fault_proxy.heal()
