@@ -115,6 +115,12 @@ _FIRES: dict[int, tuple[WatchKind, ...]] = {
 }
 
 
+def _handshake_timeout(session_timeout: float) -> float:
+    """How long one connect attempt may take: short, so the next server gets its turn
+    well inside the session timeout (a starting server may accept and never answer)."""
+    return max(0.5, min(session_timeout / 4, 2.0))
+
+
 class Backoff:
     """Exponential delays with jitter, capped: 50 ms, 100 ms, ... up to ``cap``."""
 
@@ -375,7 +381,7 @@ class Session:
             password=self._password,
             read_only=self.read_only,
         )
-        per_try = max(0.5, min(self.timeout / 3, 5.0))
+        per_try = _handshake_timeout(self.timeout)
         conn, hs = await self._open(
             host, port, request, on_watch=self._on_watch, timeout=per_try, ssl=self.ssl
         )
@@ -401,7 +407,7 @@ class Session:
         self.session_id = hs.session_id
         self._password = hs.password
         self.timeout = hs.timeout_ms / 1000
-        per_try = max(0.5, min(self.timeout / 3, 5.0))
+        per_try = _handshake_timeout(self.timeout)
         async with asyncio.timeout(per_try):
             for scheme, credential in self.auth:
                 reply = conn.send(

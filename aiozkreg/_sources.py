@@ -22,9 +22,10 @@ How a source stays current:
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
-from collections.abc import Awaitable, Callable, Coroutine, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import _links, _ops
@@ -45,10 +46,30 @@ if TYPE_CHECKING:
 log = logging.getLogger("aiozkreg.views")
 
 _CONCURRENCY = 32
+_NO_LINKS: frozenset[str] = frozenset()
+_NOTHING: dict[str, Any] = {}  # shared, never mutated: PropertiesState parts are read-only
 
 
 class Source:
     """The shared watch, cached state and subscribers of one (kind, path)."""
+
+    __slots__ = (
+        "_busy",
+        "_changed",
+        "closed",
+        "deleted",
+        "hub",
+        "link_nodes",
+        "path",
+        "queued",
+        "ready",
+        "real_path",
+        "snapshot",
+        "spread",
+        "version",
+        "views",
+        "zxid",
+    )
 
     kind: WatchKind = WatchKind.DATA
 
@@ -56,20 +77,44 @@ class Source:
         self.hub = hub
         self.path = path
         self.real_path = real_path
-        self.views: dict[int, View] = {}  # by id: Properties compares as a Mapping
+        self.views: list[View] = []  # compared by identity: Properties compares as a Mapping
         self.version = 0  # bumped on every publish
         self.deleted = False
         self.closed = False
-        self.changed = asyncio.Event()
+        self._changed: asyncio.Event | None = None  # made when an iterator waits
         self.queued = False
         self.spread = False
-        self.lock = asyncio.Lock()
+        self._busy: asyncio.Event | None = None  # set while a read or ingest runs
         self.zxid = 0  # of the state we hold (mzxid / pzxid), never goes backwards
         self.snapshot: Any = None
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self.link_nodes: set[str] = set()
-        self.watcher = self._on_event
-        self.link_watcher = self._on_link_event
+        self.link_nodes: set[str] | frozenset[str] = _NO_LINKS  # nodes whose links we follow
+
+    @property
+    def watcher(self) -> Callable[[WatchedEvent], None]:
+        return self._on_event  # bound methods compare equal: one entry per source
+
+    @property
+    def link_watcher(self) -> Callable[[WatchedEvent], None]:
+        return self._on_link_event
+
+    @contextlib.asynccontextmanager
+    async def exclusive(self) -> AsyncIterator[None]:
+        """One read (or ingest) at a time; costs nothing while idle (unlike a Lock)."""
+        while self._busy is not None:
+            await self._busy.wait()
+        self._busy = busy = asyncio.Event()
+        try:
+            yield
+        finally:
+            self._busy = None
+            busy.set()
+
+    def changed(self) -> asyncio.Event:
+        """An event set at the next publish (or close)."""
+        if self._changed is None:
+            self._changed = asyncio.Event()
+        return self._changed
 
     # -- events (on the protocol reader: only mark dirty) ----------------------------
 
@@ -77,19 +122,20 @@ class Source:
         self.hub.mark_dirty(self, spread=event.type is EventType.EXPIRED)
 
     def _on_link_event(self, event: WatchedEvent) -> None:
-        self.link_nodes.discard(event.path)
+        if event.path in self.link_nodes:
+            self.link_nodes = self.link_nodes - {event.path}
         self.hub.mark_dirty(self, spread=event.type is EventType.EXPIRED)
 
     # -- reading -------------------------------------------------------------------------
 
     async def load(self) -> None:
         """Resolve the path (watching links on the way) and read it; NoNodeError if missing."""
-        async with self.lock:
+        async with self.exclusive():
             self.real_path = await _links.resolve(self.path, self.hub.exists, self._read_link_node)
             await self._read_and_publish()
 
     async def refresh(self) -> None:
-        async with self.lock:
+        async with self.exclusive():
             if self.closed or self.deleted:
                 return
             if self.path != self.real_path or self.link_nodes:
@@ -106,7 +152,7 @@ class Source:
         session = self.hub.session
         for node in self.link_nodes:
             session.discard_watcher(WatchKind.DATA, node, self.link_watcher)
-        self.link_nodes.clear()
+        self.link_nodes = _NO_LINKS
         try:
             real = await _links.resolve(self.path, self.hub.exists, self._read_link_node)
         except (NoNodeError, LinkLoop):
@@ -120,7 +166,7 @@ class Source:
 
     async def _read_link_node(self, path: str) -> Mapping[str, Any]:
         data, _ = await _ops.get(self.hub.session, path, self.link_watcher)
-        self.link_nodes.add(path)
+        self.link_nodes = self.link_nodes | {path}
         return decode_properties(data, path)
 
     async def _read_and_publish(self) -> None:
@@ -138,13 +184,14 @@ class Source:
         self.snapshot = snapshot
         self.version += 1
         self.wake()
-        for view in list(self.views.values()):
+        for view in list(self.views):
             view._notify()
 
     def wake(self) -> None:
         """Wake every iterator waiting on this source."""
-        self.changed.set()
-        self.changed = asyncio.Event()
+        if self._changed is not None:
+            self._changed.set()
+            self._changed = None
 
     def _delete(self) -> None:
         log.info("The node of view %s (%s) was deleted.", self.path, self.real_path)
@@ -179,19 +226,17 @@ class ChildrenSource(Source):
 class PropertiesState:
     """An immutable read of a node's properties, with property links resolved."""
 
-    __slots__ = ("errors", "raw", "resolved", "stat")
+    __slots__ = ("errors", "raw", "resolved")
 
     def __init__(
         self,
         raw: dict[str, Any],
-        resolved: dict[str, Any],
-        errors: dict[str, BadPropertyLink],
-        stat: ZnodeStat | None,
+        resolved: dict[str, Any] | None = None,
+        errors: dict[str, BadPropertyLink] | None = None,
     ) -> None:
         self.raw = raw
-        self.resolved = resolved
-        self.errors = errors
-        self.stat = stat
+        self.resolved = resolved or _NOTHING
+        self.errors = errors or _NOTHING
 
     def __eq__(self, other: object) -> bool:
         if not isinstance(other, PropertiesState):
@@ -225,7 +270,7 @@ async def resolve_links(
         except BadPropertyLink as exc:
             log.warning("Bad property link on %s: %s", path, exc)
             errors[name] = exc
-    return PropertiesState(raw, resolved, errors, stat)
+    return PropertiesState(raw, resolved, errors)
 
 
 class DataSource(Source):
@@ -242,12 +287,12 @@ class DataSource(Source):
     async def _read_linked(self, path: str) -> Mapping[str, Any]:
         real = await _links.resolve(path, self.hub.exists, self._read_link_node)
         data, _ = await _ops.get(self.hub.session, real, self.link_watcher)
-        self.link_nodes.add(real)
+        self.link_nodes = self.link_nodes | {real}
         return decode_properties(data, real)
 
     async def ingest(self, data: bytes, stat: ZnodeStat) -> None:
         """Adopt what we just wrote ourselves, unless a newer state is held."""
-        async with self.lock:
+        async with self.exclusive():
             if stat.mzxid <= self.zxid or self.deleted:
                 return
             state = await self.resolve_links(decode_properties(data, self.real_path), stat)
@@ -257,7 +302,7 @@ class DataSource(Source):
                     self.publish(state)
 
     def empty(self) -> PropertiesState:
-        return PropertiesState({}, {}, {}, None)
+        return PropertiesState({})
 
 
 class Hub:
@@ -272,6 +317,7 @@ class Hub:
         self._limit = asyncio.Semaphore(_CONCURRENCY)
         self._closed = False
         self._pending = 0  # sources queued or being refreshed
+        self._loaded: asyncio.Future[None] | None = None
         self.idle = asyncio.Event()
         self.idle.set()
 
@@ -320,10 +366,13 @@ class Hub:
                 source.ready.cancel()
             raise
         source.ready.set_result(None)
+        if self._loaded is None:
+            self._loaded = source.ready  # a done future, shared instead of one per source
+        source.ready = self._loaded
         return source
 
     def release(self, source: Source, view: View) -> None:
-        source.views.pop(id(view), None)
+        source.views = [v for v in source.views if v is not view]
         if source.views or source.closed:
             return
         key = (source.kind, source.path)
@@ -414,7 +463,7 @@ class Hub:
         for source in list(self.sources.values()):
             source.closed = True
             source.wake()
-            for view in list(source.views.values()):
+            for view in list(source.views):
                 view._closed_by_registry()
         self.sources.clear()
         tasks = [t for t in (self._refresher, *self._tasks) if t is not None]

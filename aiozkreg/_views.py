@@ -91,7 +91,7 @@ class View:
         self._callbacks: list[_Callback] = []
         self._closed = False
         if source is not None:
-            source.views[id(self)] = self
+            source.views.append(self)
 
     @property
     def real_path(self) -> str:
@@ -197,7 +197,7 @@ class View:
                 seen = source.version
                 yield self._snapshot()
                 continue
-            await source.changed.wait()
+            await source.changed().wait()
 
     def _snapshot(self) -> Any:
         raise NotImplementedError
