@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 
 from . import _ops, _paths
 from ._encoding import decode_properties
-from ._errors import NoNodeError, TreeImportError
+from ._errors import NoNodeError, TransactionError, TreeImportError
 from ._plan import (
     Change,
     CreateNode,
@@ -72,9 +72,9 @@ async def _read(
     """One node (and its child names), or None if it is gone."""
     try:
         if data:
-            (raw, stat), (names, _) = await asyncio.gather(
-                _ops.get(session, path), _ops.get_children(session, path)
-            )
+            raw, stat = await _ops.get(session, path)
+            # most nodes are leaves: list children only where the stat says there are some
+            names = (await _ops.get_children(session, path))[0] if stat.num_children else []
             properties = decode_properties(raw, path)
         else:
             names, stat = await _ops.get_children(session, path)
@@ -227,8 +227,15 @@ def _describe(op: Operation) -> str:
     return f"{verb[type(op)]} {op.path}"
 
 
+_BATCH_OPS = 64
+_BATCH_BYTES = 256 * 1024
+
+
 async def _apply(session: Session, plan: Plan, acl: Sequence[ACL], what: str) -> None:
-    """Run the plan's steps in order, each step's operations concurrently."""
+    """Run the plan's steps in order; within a step, operations go in batches of
+    multi-operation transactions, many batches in flight. A batch that fails is
+    retried one operation at a time, to apply what can be and name what cannot.
+    """
     applied: list[str] = []
     total = len(plan.operations)
 
@@ -241,19 +248,61 @@ async def _apply(session: Session, plan: Plan, acl: Sequence[ACL], what: str) ->
             await _ops.set_acls(session, op.path, acl)
         else:
             await _ops.delete(session, op.path)
-            log.debug("deleted %s", op.path)
         applied.append(_describe(op))
 
+    async def run_batch(batch: list[Operation]) -> list[BaseException | None]:
+        if len(batch) > 1:
+            txn = _ops.Transaction(session)
+            for op in batch:
+                if isinstance(op, CreateNode):
+                    txn.create(op.path, op.data, acl=acl)
+                elif isinstance(op, SetData):
+                    txn.set_data(op.path, op.data)
+                else:
+                    txn.delete(op.path)
+            try:
+                await txn.commit()
+            except TransactionError:
+                pass  # one of them cannot be done: find which, one at a time
+            else:
+                applied.extend(_describe(op) for op in batch)
+                return [None] * len(batch)
+        return [await _outcome(run, op) for op in batch]
+
     for step in plan.steps:
-        outcomes = await _bounded([partial(_outcome, run, op) for op in step])
+        batches = _batches(step)
+        outcomes = [
+            o for batch in await _bounded([partial(run_batch, b) for b in batches]) for o in batch
+        ]
+        ops = [op for batch in batches for op in batch]
         failures = [
             (op, exc)
-            for op, exc in zip(step, outcomes, strict=True)
+            for op, exc in zip(ops, outcomes, strict=True)
             if isinstance(exc, BaseException)
         ]
         if failures:
             op, exc = failures[0]
             raise TreeImportError(what, applied, total, _describe(op), exc) from exc
+
+
+def _batches(step: Sequence[Operation]) -> list[list[Operation]]:
+    """Group a step's operations for multi transactions (an ACL change goes alone)."""
+    batches: list[list[Operation]] = []
+    batch: list[Operation] = []
+    size = 0
+    for op in step:
+        if isinstance(op, SetAcl):
+            batches.append([op])
+            continue
+        weight = len(op.path) + len(getattr(op, "data", b"")) + 64
+        if batch and (len(batch) >= _BATCH_OPS or size + weight > _BATCH_BYTES):
+            batches.append(batch)
+            batch, size = [], 0
+        batch.append(op)
+        size += weight
+    if batch:
+        batches.append(batch)
+    return batches
 
 
 async def _outcome(

@@ -396,3 +396,15 @@ async def test_relative_property_links(zk: Registry) -> None:
     worker = await zk.properties("/app/worker")
     assert worker["threads"] == 8
     assert worker["size"] == "large"
+
+
+async def test_failed_batch_is_applied_op_by_op(zk: Registry) -> None:
+    """When one write of a batch fails, the others are still applied and reported."""
+    from aiozkreg import ACL, Perm, TreeImportError
+
+    await zk.create("/locked", acl=[ACL(Perm.READ, "world", "anyone")])
+    with pytest.raises(TreeImportError) as caught:
+        await zk.import_tree("/ok\n  /x\n  /z\n/locked\n  /y\n")
+    assert caught.value.failed == "create /locked/y"
+    assert {"create /ok", "create /ok/x", "create /ok/z"} <= set(caught.value.applied)
+    assert sorted(await zk.get_children("/ok")) == ["x", "z"]
