@@ -17,6 +17,7 @@ from ._errors import (
     NoChildrenForEphemeralsError,
     NodeExistsError,
     NoNodeError,
+    NoProvidersError,
     NotEmptyError,
     NotReadOnlyError,
     RegistryClosedError,
@@ -30,7 +31,9 @@ from ._errors import (
     ZKConnectionError,
     ZKRegError,
 )
+from ._formats import CuratorFormat, Provider, ServerSetFormat, WireFormat, ZcZkFormat
 from ._plan import Change, ChangeAction
+from ._providers import Providers
 from ._registration import RegisteringServer, Registration
 from ._registry import Registry
 from ._session import EventType, SessionState, StateChange, WatchedEvent
@@ -55,6 +58,7 @@ __all__ = [
     "ChangeAction",
     "Children",
     "ConnectionLossError",
+    "CuratorFormat",
     "EventType",
     "FailedConnect",
     "InvalidACLError",
@@ -63,18 +67,22 @@ __all__ = [
     "NoAuthError",
     "NoChildrenForEphemeralsError",
     "NoNodeError",
+    "NoProvidersError",
     "NodeExistsError",
     "NotEmptyError",
     "NotReadOnlyError",
     "Perm",
     "Properties",
     "PropertiesSnapshot",
+    "Provider",
+    "Providers",
     "RegisteringServer",
     "Registration",
     "Registry",
     "RegistryClosedError",
     "RequestTimeoutError",
     "ServerError",
+    "ServerSetFormat",
     "SessionExpiredError",
     "SessionState",
     "StateChange",
@@ -84,8 +92,10 @@ __all__ = [
     "TreeSyntaxError",
     "UnimplementedError",
     "WatchedEvent",
+    "WireFormat",
     "ZKConnectionError",
     "ZKRegError",
+    "ZcZkFormat",
     "ZnodeStat",
     "__version__",
     "event",

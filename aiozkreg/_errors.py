@@ -26,7 +26,8 @@
     ├── TreeImportError                an import or delete failed part way (.applied)
     ├── LinkLoop                       symlinks or property links form a cycle
     ├── BadPropertyLink                a property link cannot be followed
-    └── TreeSyntaxError                malformed tree text (also a ValueError)
+    ├── TreeSyntaxError                malformed tree text (also a ValueError)
+    └── NoProvidersError               pick() found no available provider (.path)
 
 aiozk's own exceptions never cross the public API: the connection layer
 converts server error codes with :func:`error_for_code` at one boundary.
@@ -215,6 +216,15 @@ class TreeSyntaxError(ZKRegError, ValueError):
         self.lineno = lineno
         self.line = line
         super().__init__(f"{message} in line {lineno}: {line.strip()!r}")
+
+
+class NoProvidersError(ZKRegError):
+    """No provider can be picked: none is registered, or every one is
+    disabled, not ALIVE or ejected after errors. ``path`` is the service path."""
+
+    def __init__(self, message: str, *, path: str | None = None) -> None:
+        self.path = path
+        super().__init__(message)
 
 
 _CODES: dict[int, type[ServerError]] = {

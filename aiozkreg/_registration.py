@@ -8,7 +8,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ._encoding import encode_properties
+from ._formats import ZCZK, Announcement
 from ._types import ACL, READ_ACL_UNSAFE
 
 if TYPE_CHECKING:
@@ -75,10 +75,22 @@ class Registration:
     """A live registration: ephemeral nodes kept until :meth:`unregister`.
 
     After a session expiry the registry's supervisor re-creates the nodes in
-    the new session with the current :attr:`properties`.
+    the new session with the current :attr:`properties`. ``announcement``
+    says how the data is laid out (zc.zk when None); it is fixed at
+    registration, so a restore writes the same Curator id or ServerSet host.
     """
 
-    __slots__ = ("_supervisor", "acl", "active", "address", "data", "nodes", "path", "real_path")
+    __slots__ = (
+        "_supervisor",
+        "acl",
+        "active",
+        "address",
+        "announcement",
+        "data",
+        "nodes",
+        "path",
+        "real_path",
+    )
 
     def __init__(
         self,
@@ -89,27 +101,35 @@ class Registration:
         nodes: Sequence[str],
         properties: Mapping[str, Any],
         acl: Sequence[ACL] | None,
+        announcement: Announcement | None = None,
     ) -> None:
         self._supervisor = supervisor
         self.path = path
         self.real_path = real_path
         self.address = address
         self.nodes = tuple(nodes)
-        self.data = encode_properties(properties)
+        self.announcement = announcement or Announcement(ZCZK, "", 0)
+        self.data = self.announcement.encode(properties)
         self.acl = tuple(acl) if acl is not None else READ_ACL_UNSAFE
         self.active = True
 
     @property
-    def properties(self) -> dict[str, Any]:
-        """The data the nodes hold (and a restore writes)."""
-        from ._encoding import decode_properties
+    def format(self) -> str:
+        """The layout of the nodes: ``"zc.zk"``, ``"curator"`` or ``"serverset"``."""
+        return self.announcement.format.name
 
-        return decode_properties(self.data)
+    @property
+    def properties(self) -> dict[str, Any]:
+        """The properties the nodes hold (and a restore writes).
+
+        zc.zk: the node data; curator: the payload; serverset: the metadata.
+        """
+        return self.announcement.properties(self.data)
 
     async def update(self, data: Mapping[str, Any] | None = None, /, **properties: Any) -> None:
-        """Merge into the registration's data, now and for every later restore."""
+        """Merge into the registration's properties, now and for every later restore."""
         merged = {**self.properties, **(data or {}), **properties}
-        self.data = encode_properties(merged)
+        self.data = self.announcement.encode(merged)
         await self._supervisor.rewrite(self)
 
     async def unregister(self) -> None:

@@ -11,9 +11,12 @@ from types import TracebackType
 from typing import Any
 
 from . import _links, _ops, _paths, _trees, event
+from ._balancing import Clock, EjectionPolicy, Ejector, Strategy, make_strategy
 from ._encoding import decode_properties, encode_properties
 from ._errors import BadVersionError, NoNodeError, RegistryClosedError
+from ._formats import WireFormat, wire_format
 from ._plan import Change
+from ._providers import Providers, ProvidersSource
 from ._registration import Address, RegisteringServer, Registration, expand_address, format_address
 from ._session import Session, SessionState, StateStream, WatchedEvent, WatchKind
 from ._sources import DataSource, Hub, resolve_links
@@ -221,28 +224,51 @@ class Registry:
         address: Address,
         *,
         acl: Sequence[ACL] | None = None,
+        format: str | WireFormat = "zc.zk",
         **data: Any,
     ) -> Opener[Registration]:
-        """Register ``address`` as an ephemeral ``HOST:PORT`` child of ``path``.
+        """Register ``address`` as an ephemeral child of ``path``.
 
         Awaitable (returns the :class:`Registration`) and an async context
-        manager (unregisters on exit). The node data is ``data`` plus ``pid``.
+        manager (unregisters on exit). The properties are ``data`` plus
+        ``pid``. ``format``: ``"zc.zk"`` (a ``HOST:PORT`` child holding them
+        as JSON), ``"curator"`` (a Curator x-discovery instance, properties in
+        its payload), ``"serverset"`` (a ``member_`` sequential child,
+        properties in its metadata), or a format object with options.
         """
-        return Opener(lambda: self._register(path, address, acl, data), _unregister)
+        layout = wire_format(format)  # ValueError now, not when awaited
+        return Opener(lambda: self._register(path, address, acl, layout, data), _unregister)
 
     async def _register(
-        self, path: str, address: Address, acl: Sequence[ACL] | None, data: dict[str, Any]
+        self,
+        path: str,
+        address: Address,
+        acl: Sequence[ACL] | None,
+        layout: WireFormat,
+        data: dict[str, Any],
     ) -> Registration:
-        real = await self.resolve(path)
         text = format_address(address)
+        addresses = expand_address(text)
+        if not layout.every_address:
+            addresses = addresses[:1]
+        host, port = layout.endpoint(addresses[0])
+        real = await self.resolve(path)
         properties = {**data, "pid": os.getpid()}
         event.notify(RegisteringServer(address, real, properties))
-        nodes = [_paths.join(real, name) for name in expand_address(text)]
-        registration = Registration(self._supervisor, path, real, text, nodes, properties, acl)
+        announcement = layout.announce(real, host, port)
+        nodes = [_paths.join(real, layout.node_name(announcement, a)) for a in addresses]
+        registration = Registration(
+            self._supervisor, path, real, text, nodes, properties, acl, announcement
+        )
         created = await asyncio.gather(
             *(
                 _ops.create(
-                    self._session, n, registration.data, acl=registration.acl, ephemeral=True
+                    self._session,
+                    n,
+                    registration.data,
+                    acl=registration.acl,
+                    ephemeral=True,
+                    sequential=layout.sequential,
                 )
                 for n in nodes
             ),
@@ -250,10 +276,11 @@ class Registry:
         )
         failures = [r for r in created if isinstance(r, BaseException)]
         if failures:
-            for node, result in zip(nodes, created, strict=True):
-                if not isinstance(result, BaseException):
-                    await _ops.delete(self._session, node)
+            for result in created:
+                if isinstance(result, str):
+                    await _ops.delete(self._session, result)
             raise failures[0]
+        registration.nodes = tuple(r for r in created if isinstance(r, str))  # with sequence
         await self._supervisor.track(registration)
         return registration
 
@@ -263,6 +290,40 @@ class Registry:
         return list(self._supervisor.registrations)
 
     # -- views ---------------------------------------------------------------------------------
+
+    def providers(
+        self,
+        path: str,
+        *,
+        strategy: str | Strategy = "round_robin",
+        format: str | WireFormat | None = None,
+        error_threshold: int = 2,
+        error_window: float = 30.0,
+        ejection: float = 30.0,
+        clock: Clock | None = None,
+    ) -> Opener[Providers]:
+        """A live provider set over ``path``'s children, with a balancer (see docs/discovery.md).
+
+        ``format`` None detects each child's layout. ``strategy``:
+        ``"round_robin"``, ``"random"``, ``"weighted"``, ``"p2c"``,
+        ``"sticky"`` or an object with ``pick(candidates, load)``.
+        ``error_threshold`` errors noted within ``error_window`` seconds
+        eject a provider from picks for ``ejection`` seconds, timed by
+        ``clock`` (default ``time.monotonic``).
+        """
+        layout = None if format is None else wire_format(format)
+        make_strategy(strategy)  # ValueError now, not when awaited
+        policy = EjectionPolicy(error_threshold, error_window, ejection)
+
+        async def open_() -> Providers:
+            self._check_open()
+            norm = _paths.normalize(path)
+            source = await self._hub.source(WatchKind.CHILD, norm, ProvidersSource)
+            assert isinstance(source, ProvidersSource)
+            chooser = make_strategy(strategy)  # a fresh one (with its own state) per set
+            return Providers(self._hub, source, path, layout, chooser, Ejector(policy, clock))
+
+        return Opener(open_, _close_view)
 
     def children(self, path: str) -> Opener[Children]:
         """A live view of ``path``'s children (awaitable, or ``async with``)."""

@@ -91,6 +91,11 @@ class Source:
         self.link_nodes: set[str] | frozenset[str] = _NO_LINKS  # nodes whose links we follow
 
     @property
+    def key(self) -> tuple[object, str]:
+        """Its key in ``Hub.sources``."""
+        return (self.kind, self.path)
+
+    @property
     def watcher(self) -> Callable[[WatchedEvent], None]:
         return self._on_event  # bound methods compare equal: one entry per source
 
@@ -310,7 +315,7 @@ class Hub:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.sources: dict[tuple[WatchKind, str], Source] = {}
+        self.sources: dict[tuple[object, str], Source] = {}
         self._queue: asyncio.Queue[Source] = asyncio.Queue()
         self._refresher: asyncio.Task[None] | None = None
         self._tasks: set[asyncio.Task[Any]] = set()
@@ -333,12 +338,15 @@ class Hub:
 
     # -- sources ---------------------------------------------------------------------------
 
-    async def source(self, kind: WatchKind, path: str) -> Source:
-        """The shared, loaded source for (kind, path), made on first use."""
+    async def source(self, kind: WatchKind, path: str, cls: type[Source] | None = None) -> Source:
+        """The shared, loaded source for (kind, path), made on first use.
+
+        ``cls``: a Source subclass of one's own, shared under ``(cls, path)``.
+        """
+        key: tuple[object, str] = (kind, path) if cls is None else (cls, path)
         while True:
             if self._closed:
                 raise RegistryClosedError("The registry is closed.")
-            key = (kind, path)
             source = self.sources.get(key)
             if source is None:
                 break
@@ -350,7 +358,8 @@ class Hub:
                     continue  # its first loader gave up, not us: try again ourselves
                 raise
             return source
-        cls = ChildrenSource if kind is WatchKind.CHILD else DataSource
+        if cls is None:
+            cls = ChildrenSource if kind is WatchKind.CHILD else DataSource
         source = cls(self, path, path)
         self.sources[key] = source
         try:
@@ -375,7 +384,7 @@ class Hub:
         source.views = [v for v in source.views if v is not view]
         if source.views or source.closed:
             return
-        key = (source.kind, source.path)
+        key = source.key
         if self.sources.get(key) is source:
             del self.sources[key]
         source.detach()
