@@ -116,7 +116,7 @@ def split_address(text: str) -> tuple[str, int]:
     return host, port
 
 
-# -- helpers for reading ------------------------------------------------------------
+# -- helpers for reading ---------------------------------------------------------------
 
 
 def _json_object(data: bytes) -> dict[str, Any]:

@@ -171,7 +171,7 @@ class Providers(View):
         self._available: tuple[Provider, ...] = ()
         self._notified = self._snapshot()
 
-    # -- decoding ------------------------------------------------------------------------
+    # -- decoding -----------------------------------------------------------------------
 
     def _decoded(self) -> tuple[Provider, ...]:
         """The available providers, decoding only children whose data changed."""
@@ -205,7 +205,7 @@ class Providers(View):
         self._decoded()
         return self._all
 
-    # -- the view ----------------------------------------------------------------------------
+    # -- the view -----------------------------------------------------------------------
 
     def __iter__(self) -> Iterator[Provider]:
         return iter(self._decoded())
@@ -249,7 +249,7 @@ class Providers(View):
         names = [p.address for p in self._decoded()]
         return f"<{self._prefix()}Providers {self.path} ({self.real_path}): {names}>"
 
-    # -- balancing -----------------------------------------------------------------------------
+    # -- balancing ----------------------------------------------------------------------
 
     @property
     def ejected(self) -> frozenset[str]:
