@@ -316,7 +316,7 @@ class Session:
     async def _keep(self, wait: bool) -> None:
         try:
             await self._keep_connected(wait)
-        except AuthFailedError:
+        except (AuthFailedError, FailedConnect):
             raise  # start() reports it
         except Exception:
             log.critical("The session keeper failed; the registry is closed.", exc_info=True)
@@ -360,6 +360,13 @@ class Session:
                         self._first_attach.set_exception(exc)
                         raise
                     log.error("%s", exc)
+                    continue
+                except FailedConnect as exc:  # nothing there to wait for (no such memory://)
+                    first = self._first_attach
+                    if not wait and first is not None and not first.done():
+                        first.set_exception(exc)
+                        raise
+                    log.debug("Connecting to %s failed: %s", host, exc)
                     continue
                 except (OSError, ZKRegError, TimeoutError) as exc:
                     log.debug("Connecting to %s:%d failed: %s", host, port, exc)

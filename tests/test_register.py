@@ -1,4 +1,4 @@
-"""register(): the reference's registration behaviour, in async form, on a real server."""
+"""register(): the reference's registration behaviour, in async form, on the real server and the in-memory one."""
 
 from __future__ import annotations
 
@@ -29,9 +29,9 @@ def events() -> Iterator[list[Any]]:
     event.subscribers.remove(seen.append)
 
 
-async def test_register_creates_ephemeral_node_with_pid(zookeeper_hosts: str) -> None:
+async def test_register_creates_ephemeral_node_with_pid(hosts: str) -> None:
     """The node is an ephemeral HOST:PORT child holding {"pid": ...}, world read-only."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         await zk.ensure_path("/fooservice/providers")
         await zk.register("/fooservice/providers", ("192.168.0.42", 8080))
         node = "/fooservice/providers/192.168.0.42:8080"
@@ -41,35 +41,35 @@ async def test_register_creates_ephemeral_node_with_pid(zookeeper_hosts: str) ->
         assert tuple(acl) == READ_ACL_UNSAFE
 
 
-async def test_register_string_address_and_data(zookeeper_hosts: str) -> None:
+async def test_register_string_address_and_data(hosts: str) -> None:
     """A "host:port" string works; keyword data is stored; pid always wins."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         await zk.ensure_path("/svc")
         reg = await zk.register("/svc", "10.0.0.1:81", weight=3, pid=1)
         assert reg.nodes == ("/svc/10.0.0.1:81",)
         assert await zk.get_properties("/svc/10.0.0.1:81") == {"weight": 3, "pid": os.getpid()}
 
 
-async def test_register_at_root(zookeeper_hosts: str) -> None:
+async def test_register_at_root(hosts: str) -> None:
     """Registering at / gives /a:b, with no double slash."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         reg = await zk.register("/", "a:b")
         assert reg.nodes == ("/a:b",)
         assert await zk.exists("/a:b") is not None
 
 
-async def test_duplicate_registration_raises(zookeeper_hosts: str) -> None:
+async def test_duplicate_registration_raises(hosts: str) -> None:
     """Registering the same address twice raises NodeExistsError."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         await zk.register("/", "a:1")
         with pytest.raises(NodeExistsError):
             await zk.register("/", "a:1")
         assert zk.registrations[0].nodes == ("/a:1",) and len(zk.registrations) == 1
 
 
-async def test_register_context_manager_unregisters(zookeeper_hosts: str) -> None:
+async def test_register_context_manager_unregisters(hosts: str) -> None:
     """Leaving `async with zk.register(...)` deletes the node; unregister() is idempotent."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         async with zk.register("/", ("h", 1)) as reg:
             assert await zk.exists("/h:1") is not None
         assert await zk.exists("/h:1") is None
@@ -78,7 +78,7 @@ async def test_register_context_manager_unregisters(zookeeper_hosts: str) -> Non
 
 
 async def test_registering_server_event_before_creation(
-    zookeeper_hosts: str, events: list[Any]
+    hosts: str, events: list[Any]
 ) -> None:
     """RegisteringServer is notified once before the node exists; subscribers add data."""
 
@@ -88,7 +88,7 @@ async def test_registering_server_event_before_creation(
 
     event.subscribers.append(add_color)
     try:
-        async with Registry(zookeeper_hosts) as zk:
+        async with Registry(hosts) as zk:
             await zk.ensure_path("/s")
             await zk.register("/s", ("h", 2), weight=1)
             props = await zk.get_properties("/s/h:2")
@@ -100,12 +100,12 @@ async def test_registering_server_event_before_creation(
 
 
 async def test_notify_can_be_replaced(
-    zookeeper_hosts: str, monkeypatch: pytest.MonkeyPatch
+    hosts: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Applications may replace aiozkreg.event.notify; it is looked up at call time."""
     seen: list[object] = []
     monkeypatch.setattr(event, "notify", seen.append)
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         await zk.register("/", "x:1")
     assert len(seen) == 1 and isinstance(seen[0], RegisteringServer)
 
@@ -119,12 +119,12 @@ def _fake_netifaces(addresses: dict[str, list[str]]) -> types.ModuleType:
 
 
 async def test_blank_host_registers_every_outside_ipv4_address(
-    zookeeper_hosts: str, monkeypatch: pytest.MonkeyPatch
+    hosts: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With netifaces, a blank host registers each non-loopback IPv4 address."""
     fake = _fake_netifaces({"lo": ["127.0.0.1"], "eth0": ["10.1.2.3"], "eth1": ["10.9.9.9"]})
     monkeypatch.setitem(sys.modules, "netifaces", fake)
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         reg = await zk.register("/", ":8080", a=1)
         assert sorted(await zk.get_children("/")) == ["10.1.2.3:8080", "10.9.9.9:8080"]
         assert reg.nodes == ("/10.1.2.3:8080", "/10.9.9.9:8080")
@@ -133,35 +133,35 @@ async def test_blank_host_registers_every_outside_ipv4_address(
 
 
 async def test_blank_host_falls_back_to_loopback(
-    zookeeper_hosts: str, monkeypatch: pytest.MonkeyPatch
+    hosts: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """With netifaces but no outside interface, the loopback addresses are registered."""
     monkeypatch.setitem(sys.modules, "netifaces", _fake_netifaces({"lo": ["127.0.0.1"]}))
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         await zk.register("/", ":8080")
         assert await zk.get_children("/") == ["127.0.0.1:8080"]
 
 
 async def test_blank_host_without_netifaces_uses_fqdn(
-    zookeeper_hosts: str, monkeypatch: pytest.MonkeyPatch
+    hosts: str, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Without netifaces, a blank host becomes socket.getfqdn()."""
     monkeypatch.setitem(sys.modules, "netifaces", None)
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         await zk.register("/", ":8080")
         assert await zk.get_children("/") == [f"{socket.getfqdn()}:8080"]
 
 
-async def test_real_netifaces_blank_host(zookeeper_hosts: str) -> None:
+async def test_real_netifaces_blank_host(hosts: str) -> None:
     """The installed netifaces finds at least one address for a blank host."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         reg = await zk.register("/", ":9")
         assert reg.nodes and all(n.endswith(":9") for n in reg.nodes)
 
 
-async def test_update_changes_data_now_and_for_restores(zookeeper_hosts: str) -> None:
+async def test_update_changes_data_now_and_for_restores(hosts: str) -> None:
     """reg.update() rewrites the node, and a restore after expiry writes the new data."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         reg = await zk.register("/", "u:1", weight=1)
         await reg.update(weight=5)
         assert (await zk.get_properties("/u:1"))["weight"] == 5

@@ -1,4 +1,4 @@
-"""The supervisor: registrations and views survive session loss, on a real server."""
+"""The supervisor: registrations and views survive session loss, on the real server and the in-memory one."""
 
 from __future__ import annotations
 
@@ -26,9 +26,9 @@ async def _wait_for(view: Any, predicate: Any, timeout: float = 20) -> Any:
     raise AssertionError("the view ended first")
 
 
-async def test_registrations_restored_after_expiry(zookeeper_hosts: str) -> None:
+async def test_registrations_restored_after_expiry(hosts: str) -> None:
     """200 registrations are all re-created in the new session after an expiry."""
-    async with Registry(zookeeper_hosts) as observer, Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as observer, Registry(hosts) as zk:
         await zk.ensure_path("/svc")
         await asyncio.gather(*(zk.register("/svc", f"10.0.0.1:{p}") for p in range(200)))
         view = await observer.children("/svc")
@@ -43,9 +43,9 @@ async def test_registrations_restored_after_expiry(zookeeper_hosts: str) -> None
         assert owners == {zk.client_id[0]}
 
 
-async def test_unregistered_is_never_restored(zookeeper_hosts: str) -> None:
+async def test_unregistered_is_never_restored(hosts: str) -> None:
     """A registration that was unregistered does not come back after an expiry."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         kept = await zk.register("/", "kept:1")
         gone = await zk.register("/", "gone:1")
         await gone.unregister()
@@ -55,9 +55,9 @@ async def test_unregistered_is_never_restored(zookeeper_hosts: str) -> None:
         assert kept.active and not gone.active
 
 
-async def test_registration_deleted_by_another_client_comes_back(zookeeper_hosts: str) -> None:
+async def test_registration_deleted_by_another_client_comes_back(hosts: str) -> None:
     """A registration node deleted by anyone while registered is re-created."""
-    async with Registry(zookeeper_hosts) as other, Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as other, Registry(hosts) as zk:
         await zk.register("/", "victim:1")
         view = await other.children("/")
         await other.delete("/victim:1")
@@ -89,9 +89,9 @@ async def test_brief_disconnect_recreates_nothing(
         assert after.czxid == before.czxid
 
 
-async def test_views_refresh_after_expiry_only_on_change(zookeeper_hosts: str) -> None:
+async def test_views_refresh_after_expiry_only_on_change(hosts: str) -> None:
     """After an expiry every view is re-read; callbacks fire only if the state changed."""
-    async with Registry(zookeeper_hosts) as other, Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as other, Registry(hosts) as zk:
         await other.create("/same", b'{"a":1}')
         await other.create("/moved", b'{"a":1}')
         same_calls: list[dict[str, Any]] = []
@@ -109,9 +109,9 @@ async def test_views_refresh_after_expiry_only_on_change(zookeeper_hosts: str) -
         assert moved_calls == [{"a": 1}, {"a": 2}]
 
 
-async def test_node_left_by_dead_session_is_replaced(zookeeper_hosts: str) -> None:
+async def test_node_left_by_dead_session_is_replaced(hosts: str) -> None:
     """A registration node still owned by one of our dead sessions is replaced by ours."""
-    async with Registry(zookeeper_hosts) as ghost, Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as ghost, Registry(hosts) as zk:
         reg = await zk.register("/", "dup:1")
         # The server cannot leave a dead session's node behind on demand (it deletes
         # them with the session): pretend the ghost's session was one of ours...
@@ -125,12 +125,12 @@ async def test_node_left_by_dead_session_is_replaced(zookeeper_hosts: str) -> No
 
 
 async def test_node_held_by_live_session_is_taken_over_when_it_goes(
-    zookeeper_hosts: str,
+    hosts: str,
 ) -> None:
     """A node another live session holds is watched, and taken over when it disappears."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         reg = await zk.register("/", "contested:1")
-        other = Registry(zookeeper_hosts)
+        other = Registry(hosts)
         await other.start()
         await zk.delete("/contested:1")
         await other.create("/contested:1", b'{"other":true}', ephemeral=True)
@@ -213,9 +213,9 @@ async def test_ensemble_leader_killed_loses_no_registration(
             await asyncio.to_thread(ensemble.start, leader)
 
 
-async def test_registration_waits_for_its_parent(zookeeper_hosts: str) -> None:
+async def test_registration_waits_for_its_parent(hosts: str) -> None:
     """When a registration's parent is deleted, it is not re-created until the parent is back."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         await zk.ensure_path("/svc/providers")
         await zk.register("/svc/providers", "p:1")
         # all at once, so the supervisor cannot put the node back in between
@@ -234,10 +234,10 @@ async def test_registration_waits_for_its_parent(zookeeper_hosts: str) -> None:
 
 
 async def test_session_loss_and_restoration_are_logged(
-    zookeeper_hosts: str, caplog: pytest.LogCaptureFixture
+    hosts: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """Session loss is logged at WARNING, restoration at INFO with counts."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         await asyncio.gather(*(zk.register("/", f"log:{p}") for p in range(3)))
         with caplog.at_level("INFO", logger="aiozkreg"):
             await expire_session(zk)

@@ -1,5 +1,5 @@
 """The reference README's tree, link, property-link, trim, dry-run, delete and walk
-examples, in async form with Python 3 reprs, against a real server.
+examples, in async form with Python 3 reprs, against the real server and the in-memory one.
 
 One scenario, as in the README: each step builds on the state the last one left.
 """
@@ -27,9 +27,9 @@ def _pid(text: str) -> str:
 
 
 @pytest.fixture
-async def zk(zookeeper_hosts: str) -> AsyncIterator[Registry]:
+async def zk(hosts: str) -> AsyncIterator[Registry]:
     """A registry with the reference's /fooservice node (set like the README leaves it)."""
-    async with Registry(zookeeper_hosts) as registry:
+    async with Registry(hosts) as registry:
         await registry.create("/fooservice", json.dumps(FOO).encode())
         await registry.create("/fooservice/providers")
         await (await registry.properties("/fooservice", watch=False)).set(threads=3, secret="1234")

@@ -1,4 +1,4 @@
-"""Live children and properties views, on a real server."""
+"""Live children and properties views, on the real server and the in-memory one."""
 
 from __future__ import annotations
 
@@ -18,8 +18,8 @@ FOO = {"database": "/databases/foomain", "threads": 1, "favorite_color": "red"}
 
 
 @pytest.fixture
-async def zk(zookeeper_hosts: str) -> AsyncIterator[Registry]:
-    async with Registry(zookeeper_hosts) as registry:
+async def zk(hosts: str) -> AsyncIterator[Registry]:
+    async with Registry(hosts) as registry:
         await registry.create("/fooservice", json.dumps(FOO).encode())
         await registry.create("/fooservice/providers")
         yield registry
@@ -142,9 +142,9 @@ async def test_binary_data_does_not_crash(zk: Registry) -> None:
     assert (await zk.get("/bin"))[0] == b"\xff\xfe\x00binary"
 
 
-async def test_concurrent_updates_lose_nothing(zookeeper_hosts: str) -> None:
+async def test_concurrent_updates_lose_nothing(hosts: str) -> None:
     """Two registries updating one node concurrently, 50 keys in all: none is lost."""
-    async with Registry(zookeeper_hosts) as a, Registry(zookeeper_hosts) as b:
+    async with Registry(hosts) as a, Registry(hosts) as b:
         await a.create("/shared", b"{}")
         pa = await a.properties("/shared", watch=False)
         pb = await b.properties("/shared", watch=False)

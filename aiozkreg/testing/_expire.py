@@ -1,4 +1,4 @@
-"""Force a real, server-side session expiry (the same-session-id trick)."""
+"""Force a real, server-side session expiry (the same-session-id trick, or in memory)."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from .._connection import Connection
 from .._errors import ZKRegError
 from .._paths import parse_hosts
 from .._registry import Registry
+from ._memory import find_server
 
 log = logging.getLogger("aiozkreg.testing")
 
@@ -25,12 +26,21 @@ async def expire_session(
     that session again. The registry learns of the expiry from the server,
     exactly as it would in production. ``hosts`` (default: the registry's
     servers) lets a test reach the server directly when the registry goes
-    through a fault proxy.
+    through a fault proxy. For a ``memory://`` registry the in-memory server
+    ends the session itself (:meth:`MemoryZooKeeper.expire`).
     """
     session_id, password = registry.client_id
     if not session_id:
         raise ValueError("The registry has no session to expire.")
-    servers = parse_hosts(hosts or registry.hosts).servers
+    connect_string = parse_hosts(hosts or registry.hosts)
+    if connect_string.memory:  # an in-memory server expires it directly
+        name = connect_string.servers[0][0]
+        server = find_server(name)
+        if server is None:
+            raise RuntimeError(f"No in-memory ZooKeeper is named {name!r}.")
+        await server.expire(session_id)
+        return session_id
+    servers = connect_string.servers
     for attempt in range(attempts):
         host, port = servers[attempt % len(servers)]
         try:

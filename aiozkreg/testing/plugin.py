@@ -10,6 +10,8 @@ enough. Fixtures:
 ``fault_proxy``        (async) a started :class:`FaultProxy` in front of the server
 ``fault_proxy_hosts``  the test's chroot, reached through ``fault_proxy``
 ``registry``           (async) a started :class:`aiozkreg.Registry` on ``zookeeper_hosts``
+``memory_zookeeper``   a fresh :class:`MemoryZooKeeper` (in-process, no Java), closed after
+``memory_hosts``       ``"memory://NAME/aiozkreg-test"``: that server, chrooted to a fresh node
 
 If ZooKeeper cannot be found or started, the fixtures fail (never skip)
 with a message saying why. A failing test that used a server gets the
@@ -28,6 +30,7 @@ from .._registry import Registry
 from ._chroot import RawClient, create_path, delete_tree
 from ._ensemble import ZooKeeperEnsemble
 from ._errors import ZooKeeperHarnessError
+from ._memory import MemoryZooKeeper
 from ._proxy import FaultProxy
 from ._server import ZooKeeperServer
 
@@ -37,6 +40,7 @@ except ImportError:  # pragma: no cover - pytest-asyncio is in aiozkreg's test e
     pytest_asyncio = None  # type: ignore[assignment]
 
 _LOG_LINES = 40
+MEMORY_CHROOT = "/aiozkreg-test"
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -154,3 +158,17 @@ else:  # pragma: no cover
     def registry() -> Registry:
         """Unavailable: the registry fixture needs pytest-asyncio."""
         pytest.fail("aiozkreg: the registry fixture needs pytest-asyncio.", pytrace=False)
+
+
+@pytest.fixture
+def memory_zookeeper() -> Iterator[MemoryZooKeeper]:
+    """A fresh in-memory ZooKeeper for this test, closed after."""
+    with MemoryZooKeeper() as server:
+        yield server
+
+
+@pytest.fixture
+def memory_hosts(memory_zookeeper: MemoryZooKeeper) -> str:
+    """The connect string of this test's in-memory server, chrooted to a fresh node."""
+    memory_zookeeper.ensure_path(MEMORY_CHROOT)
+    return f"{memory_zookeeper.hosts}{MEMORY_CHROOT}"
