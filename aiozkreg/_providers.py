@@ -27,7 +27,7 @@ from typing import TYPE_CHECKING, Any
 
 from . import _ops, _paths
 from ._balancing import Ejector, Strategy
-from ._errors import NoNodeError, NoProvidersError, RegistryClosedError
+from ._errors import NoNodeError, NoProvidersError, RegistryClosedError, ServerError
 from ._formats import Provider, WireFormat, decode_provider
 from ._session import EventType, WatchedEvent, WatchKind
 from ._sources import Source
@@ -103,6 +103,9 @@ class ProvidersSource(Source):
                 self._data[name] = result
             elif isinstance(result, NoNodeError):
                 self._data.pop(name, None)  # gone meanwhile; the child watch says so too
+            elif isinstance(result, ServerError):  # NoAuth, say: leave it out, keep going
+                log.warning("Can't read provider %s under %s: %s", name, base, result)
+                self._data.pop(name, None)
             else:
                 self._dirty.add(name)
                 failure = failure or result

@@ -1,7 +1,10 @@
 """A client that load-balances over the live set of providers.
 
-It watches the providers' path with a children view and sends each request
-to the next provider in turn (round robin over whatever is registered now)::
+It opens a provider set (``zk.providers``) on the providers' path and sends
+each request to the provider it picks: round robin over whatever is
+registered, enabled and not ejected now. A provider that cannot be reached
+is noted; two such errors within 30 s leave it out of the picks for 30 s,
+and the request goes to the next one::
 
     python examples/client.py /demo/echo/providers
 """
@@ -10,44 +13,49 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import sys
 
-from aiozkreg import Children, Registry
+from aiozkreg import Provider, Providers, Registry
 
 
-class RoundRobin:
-    """Picks providers in turn from a live children view."""
+async def _send(provider: Provider, message: str) -> str:
+    reader, writer = await asyncio.open_connection(provider.host, provider.port)
+    try:
+        writer.write(message.encode() + b"\n")
+        await writer.drain()
+        return (await reader.readline()).decode().strip()
+    finally:
+        writer.close()
+        with contextlib.suppress(ConnectionError):
+            await writer.wait_closed()
 
-    def __init__(self, providers: Children) -> None:
+
+class Client:
+    """Sends one-line requests to providers picked from a live provider set."""
+
+    def __init__(self, providers: Providers, attempts: int = 3) -> None:
         self.providers = providers
-        self._turn = itertools.count()
-
-    def pick(self) -> str:
-        names = sorted(self.providers)
-        if not names:
-            raise LookupError(f"No provider is registered under {self.providers.path}.")
-        return names[next(self._turn) % len(names)]
+        self.attempts = attempts
 
     async def call(self, message: str) -> str:
-        """Send one line to a provider and return its answer."""
-        host, port = self.pick().rsplit(":", 1)
-        reader, writer = await asyncio.open_connection(host, int(port))
-        try:
-            writer.write(message.encode() + b"\n")
-            await writer.drain()
-            return (await reader.readline()).decode().strip()
-        finally:
-            writer.close()
-            with contextlib.suppress(ConnectionError):
-                await writer.wait_closed()
+        """Send one line to a provider and return its answer, trying others on failure."""
+        for attempt in range(1, self.attempts + 1):
+            # a lease counts the request as outstanding work on the provider
+            async with self.providers.lease(wait=True, timeout=10) as provider:
+                try:
+                    return await _send(provider, message)
+                except OSError:
+                    self.providers.note_error(provider)
+                    if attempt == self.attempts:
+                        raise
+        raise AssertionError("unreachable")
 
 
 async def main(path: str, requests: int = 5) -> None:
-    async with Registry() as zk, zk.children(path) as providers:
-        balancer = RoundRobin(providers)
+    async with Registry() as zk, zk.providers(path) as providers:
+        client = Client(providers)
         for i in range(requests):
-            print(await balancer.call(f"request {i}"))
+            print(await client.call(f"request {i}"))
 
 
 if __name__ == "__main__":

@@ -27,7 +27,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-from client import RoundRobin
+from client import Client
 from provider import EchoProvider
 
 from aiozkreg import Children, Registry, SessionState
@@ -92,7 +92,7 @@ async def demo(hosts: str) -> None:
                 running[number] = await start_provider(hosts, number)
             await until(providers, lambda names: len(names) == 3)
 
-            balancer = RoundRobin(providers)
+            balancer = Client(await zk.providers(PATH))
             for i in range(3):
                 say("client", f"request {i} -> {await balancer.call(f'hello {i}')!r}")
 

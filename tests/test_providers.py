@@ -7,6 +7,8 @@ import json
 import logging
 import re
 from collections.abc import Callable
+from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -18,6 +20,7 @@ from aiozkreg import (
     Registry,
     RegistryClosedError,
     ServerSetFormat,
+    make_digest_acl,
 )
 from aiozkreg._providers import ProvidersSource
 from aiozkreg.testing import expire_session, settle
@@ -199,6 +202,20 @@ async def test_malformed_member_is_skipped_with_a_warning(
         providers = await registry.providers("/")
         assert _addresses(tuple(providers)) == ["10.0.0.1:80"]
     assert "Skipping provider member_0000000009" in caplog.text
+
+
+async def test_unreadable_child_is_left_out(
+    registry: Registry, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A child we may not read is logged and left out; the set keeps following the others."""
+    secret = [make_digest_acl("owner", "secret")]
+    await registry.create("/10.0.0.9:80", b"{}", acl=secret)
+    with caplog.at_level(logging.WARNING, "aiozkreg.providers"):
+        providers = await registry.providers("/")
+    assert tuple(providers) == () and "Can't read provider 10.0.0.9:80" in caplog.text
+    await registry.register("/", "10.0.0.1:80")
+    await _wait_for(providers, lambda s: _addresses(s) == ["10.0.0.1:80"])
+    await registry.delete("/10.0.0.9:80")  # the test harness could not read it to clean up
 
 
 async def test_many_providers(registry: Registry) -> None:
@@ -495,3 +512,22 @@ async def test_providers_of_a_missing_path(registry: Registry) -> None:
 
     with pytest.raises(NoNodeError):
         await registry.providers("/nowhere")
+
+
+def _doc_example(hosts: str) -> str:
+    text = (Path(__file__).resolve().parent.parent / "docs" / "discovery.md").read_text()
+    block = re.search(r"```python\n(.*?)```", text, re.S)
+    assert block is not None
+    return block.group(1).replace('"127.0.0.1:2181"', repr(hosts))
+
+
+async def test_discovery_doc_example_runs(zookeeper_hosts: str) -> None:
+    """docs/discovery.md's example registers one provider per format and finds all three."""
+    source = _doc_example(zookeeper_hosts)
+    printed: list[str] = []
+    namespace: dict[str, Any] = {"print": lambda *a: printed.append(" ".join(map(str, a)))}
+    exec(compile(source.replace("asyncio.run(main())", ""), "docs/discovery.md", "exec"), namespace)
+    await namespace["main"]()
+    assert printed == [
+        "[('curator', '10.0.0.2:8080'), ('serverset', '10.0.0.3:8080'), ('zc.zk', '10.0.0.1:8080')]"
+    ]
