@@ -331,6 +331,20 @@ async def test_registration_restored_after_expiry(
         assert tuple(providers) == (before,)
 
 
+async def test_set_follows_a_repointed_symlink(registry: Registry) -> None:
+    """A set opened through a symlink reads its target, and follows it when it is re-pointed."""
+    await registry.ensure_path("/blue")
+    await registry.ensure_path("/green")
+    await registry.register("/blue", "10.0.0.1:80", format="curator")
+    await registry.register("/green", "10.0.0.2:80", format="serverset")
+    await registry.ln("/blue", "/live")
+    providers = await registry.providers("/live")
+    assert providers.real_path == "/blue" and _addresses(tuple(providers)) == ["10.0.0.1:80"]
+    await registry.ln("/green", "/live")
+    await _wait_for(providers, lambda s: _addresses(s) == ["10.0.0.2:80"])
+    assert providers.real_path == "/green"
+
+
 # -- picking ---------------------------------------------------------------------------
 
 
