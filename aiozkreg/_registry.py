@@ -346,9 +346,9 @@ class Registry:
             assert isinstance(source, DataSource)
             return Properties(self._hub, source, path, None)
         real = await self.resolve(norm)
-        data, stat = await _ops.get(self._session, real)
+        data, _ = await _ops.get(self._session, real)
         raw = decode_properties(data, real)
-        state = await resolve_links(norm, raw, stat, self._read_resolved)
+        state = await resolve_links(norm, raw, self._read_resolved)
         return Properties(self._hub, None, path, state, real)
 
     async def _read_resolved(self, path: str) -> dict[str, Any]:

@@ -256,10 +256,7 @@ class PropertiesState:
 
 
 async def resolve_links(
-    path: str,
-    raw: dict[str, Any],
-    stat: ZnodeStat | None,
-    read: _links.ReadProperties,
+    path: str, raw: dict[str, Any], read: _links.ReadProperties
 ) -> PropertiesState:
     """Follow every property link in ``raw`` (relative to ``path``) once."""
     resolved: dict[str, Any] = {}
@@ -283,11 +280,11 @@ class DataSource(Source):
 
     async def read(self) -> tuple[PropertiesState, int]:
         data, stat = await _ops.get(self.hub.session, self.real_path, self.watcher)
-        state = await self.resolve_links(decode_properties(data, self.real_path), stat)
+        state = await self.resolve_links(decode_properties(data, self.real_path))
         return state, stat.mzxid
 
-    async def resolve_links(self, raw: dict[str, Any], stat: ZnodeStat | None) -> PropertiesState:
-        return await resolve_links(self.path, raw, stat, self._read_linked)
+    async def resolve_links(self, raw: dict[str, Any]) -> PropertiesState:
+        return await resolve_links(self.path, raw, self._read_linked)
 
     async def _read_linked(self, path: str) -> Mapping[str, Any]:
         real = await _links.resolve(path, self.hub.exists, self._read_link_node)
@@ -300,7 +297,7 @@ class DataSource(Source):
         async with self.exclusive():
             if stat.mzxid <= self.zxid or self.deleted:
                 return
-            state = await self.resolve_links(decode_properties(data, self.real_path), stat)
+            state = await self.resolve_links(decode_properties(data, self.real_path))
             if stat.mzxid > self.zxid:
                 self.zxid = stat.mzxid
                 if state != self.snapshot:

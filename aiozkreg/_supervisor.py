@@ -73,7 +73,14 @@ class Supervisor:
     async def track(self, registration: Registration) -> None:
         """Start supervising a registration whose nodes were just created."""
         self.registrations[registration] = None
-        await asyncio.gather(*(self._check(registration, node) for node in registration.nodes))
+        await asyncio.gather(*(self._arm(registration, node) for node in registration.nodes))
+
+    async def _arm(self, registration: Registration, node: str) -> None:
+        """Watch a node we just created (one round trip); check it fully if it is not ours."""
+        watcher = self._watcher_for((registration, node))
+        stat = await _ops.exists(self.session, node, watcher)
+        if stat is None or stat.ephemeral_owner != self.session.session_id:
+            await self._check(registration, node)
 
     async def untrack(self, registration: Registration) -> None:
         """Stop supervising and delete the nodes this session owns."""

@@ -375,7 +375,7 @@ class Properties(View, PropertiesMapping):
             await self._source.ingest(encoded, stat)
         else:
             raw = decode_properties(encoded, self.real_path)
-            self._static = await resolve_links(self.path, raw, stat, self._read_linked)
+            self._static = await resolve_links(self.path, raw, self._read_linked)
 
     async def _read_linked(self, path: str) -> Mapping[str, Any]:
         return await self._hub.read_properties(await self._hub.resolve(path))
