@@ -1,4 +1,5 @@
-"""register(): the reference's registration behaviour, in async form, on the real server and the in-memory one."""
+"""register(): the reference's registration behaviour, in async form, on the real server
+and the in-memory one."""
 
 from __future__ import annotations
 
@@ -77,9 +78,7 @@ async def test_register_context_manager_unregisters(hosts: str) -> None:
         assert not reg.active and zk.registrations == []
 
 
-async def test_registering_server_event_before_creation(
-    hosts: str, events: list[Any]
-) -> None:
+async def test_registering_server_event_before_creation(hosts: str, events: list[Any]) -> None:
     """RegisteringServer is notified once before the node exists; subscribers add data."""
 
     def add_color(ev: object) -> None:
@@ -99,9 +98,7 @@ async def test_registering_server_event_before_creation(
     assert props == {"weight": 1, "pid": os.getpid(), "color": "blue"}
 
 
-async def test_notify_can_be_replaced(
-    hosts: str, monkeypatch: pytest.MonkeyPatch
-) -> None:
+async def test_notify_can_be_replaced(hosts: str, monkeypatch: pytest.MonkeyPatch) -> None:
     """Applications may replace aiozkreg.event.notify; it is looked up at call time."""
     seen: list[object] = []
     monkeypatch.setattr(event, "notify", seen.append)

@@ -1,4 +1,5 @@
-"""The supervisor: registrations and views survive session loss, on the real server and the in-memory one."""
+"""The supervisor: registrations and views survive session loss, on the real server
+and the in-memory one."""
 
 from __future__ import annotations
 

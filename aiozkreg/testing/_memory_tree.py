@@ -326,8 +326,8 @@ class Tree:
         if slash == -1 or "\x00" in path or path in _SPECIAL:
             raise Fault(BAD_ARGUMENTS)
         parent = self._node(path[:slash] or "/")
-        node = self._node(path)
         check_acl(parent.acl, DELETE, ids)
+        node = self._node(path)
         _check_version(node.version, version)
         if node.children:
             raise Fault(NOT_EMPTY)
