@@ -18,42 +18,25 @@ import logging
 import os
 import posixpath
 import re
-import shutil
 import signal
 import sys
-import time
 import traceback
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any, NoReturn, TextIO
+from typing import Any, NoReturn
 
 from . import __version__
+from ._cli_common import CommandError, UsageError, connected, node_text
+from ._cli_watch import watch
 from ._errors import FailedConnect, NoNodeError, TreeSyntaxError, ZKRegError
 from ._graph import build_graph, to_dot, to_mermaid
-from ._registry import Registry
-from ._session import SessionState
-from ._tree import TreeNode, _literal, _LiteralError, format_tree, parse_tree
+from ._tree import TreeNode, _literal, _LiteralError, parse_tree
 from ._types import ACL, Perm
 
 __all__ = ["export_main", "import_main", "main", "set_property_main", "validate_main"]
 
 DEFAULT_TIMEOUT = 10.0
 Handler = Callable[[argparse.Namespace], Coroutine[Any, Any, int]]
-
-
-class UsageError(Exception):
-    """Bad input: reported in one line, exit status 2, nothing written.
-
-    ``prog`` names the (sub)command whose arguments were wrong, if not the one running.
-    """
-
-    def __init__(self, message: str, prog: str | None = None) -> None:
-        super().__init__(message)
-        self.prog = prog
-
-
-class CommandError(Exception):
-    """The work failed: reported in one line, exit status 1."""
 
 
 class _Parser(argparse.ArgumentParser):
@@ -210,7 +193,7 @@ def _watch_args(parser: argparse.ArgumentParser) -> None:
     _hosts(parser)
     parser.add_argument("path", metavar="PATH", type=_zk_path)
     _common(parser)
-    parser.set_defaults(handler=_watch)
+    parser.set_defaults(handler=watch)
 
 
 def _graph_args(parser: argparse.ArgumentParser) -> None:
@@ -236,19 +219,6 @@ def _demo_args(parser: argparse.ArgumentParser) -> None:
 
 
 # --- helpers ------------------------------------------------------------------
-
-
-@contextlib.asynccontextmanager
-async def _connected(args: argparse.Namespace) -> AsyncIterator[Registry]:
-    try:
-        zk = Registry(args.hosts, connect_timeout=args.timeout)
-    except ValueError as exc:
-        raise UsageError(f"bad HOSTS {args.hosts!r}: {exc}") from exc
-    await zk.start(timeout=args.timeout)
-    try:
-        yield zk
-    finally:
-        await zk.close()
 
 
 def _read_text(name: str) -> tuple[str, str]:
@@ -303,17 +273,11 @@ def parse_assignment(argument: str) -> tuple[str, Any]:
         raise UsageError(f"bad value for {name!r}: {exc}{hint}") from exc
 
 
-def _node_text(path: str, properties: dict[str, Any], children: Sequence[str] = ()) -> list[str]:
-    """A node (and its child names) in tree-text layout, headed by its full path."""
-    node = TreeNode(dict(properties), {name: TreeNode() for name in children})
-    return format_tree(node, path.lstrip("/")).splitlines()
-
-
 # --- commands -----------------------------------------------------------------
 
 
 async def _export(args: argparse.Namespace) -> int:
-    async with _connected(args) as zk:
+    async with connected(args) as zk:
         text = await zk.export_tree(args.path, ephemeral=args.ephemeral, name=args.name)
     _write(text, args.output)
     return 0
@@ -323,7 +287,7 @@ async def _import(args: argparse.Namespace) -> int:
     text, source = _read_text(args.file)
     _parse(text, source)  # every syntax error before connecting
     acl = [ACL(args.permission, "world", "anyone")]
-    async with _connected(args) as zk:
+    async with connected(args) as zk:
         changes = await zk.import_tree(
             text, args.path, trim=args.trim, acl=acl, dry_run=args.dry_run
         )
@@ -338,13 +302,13 @@ async def _set(args: argparse.Namespace) -> int:
         if name in updates:
             raise UsageError(f"{name!r} is given twice")
         updates[name] = value
-    async with _connected(args) as zk:
+    async with connected(args) as zk:
         # Resolved here: a watch=False view writes to the path it was given.
         properties = await zk.properties(await zk.resolve(args.path), watch=False)
         await properties.update(updates)
         raw = properties.raw
     if not args.quiet:
-        _write("".join(f"{line}\n" for line in _node_text(args.path, raw)), None)
+        _write("".join(f"{line}\n" for line in node_text(args.path, raw)), None)
     return 0
 
 
@@ -361,7 +325,7 @@ async def _graph(args: argparse.Namespace) -> int:
     elif args.hosts is None:
         raise UsageError("give HOSTS [PATH] (a live tree) or --file FILE (a tree file)")
     else:
-        async with _connected(args) as zk:
+        async with connected(args) as zk:
             text = await zk.export_tree(args.path, ephemeral=args.ephemeral)
         try:
             tree = parse_tree(text)
@@ -397,138 +361,6 @@ async def _demo(args: argparse.Namespace) -> int:
             proc.send_signal(signal.SIGINT)
             await proc.wait()
     return 128 - code if code < 0 else code
-
-
-# --- watch --------------------------------------------------------------------
-
-_LIVE = (SessionState.CONNECTED, SessionState.CONNECTED_READ_ONLY)
-
-
-def watch_lines(
-    path: str,
-    real_path: str,
-    children: Sequence[str] | None,
-    properties: dict[str, Any],
-    state: SessionState = SessionState.CONNECTED,
-) -> list[str]:
-    """What ``aiozkreg watch`` shows: the node in tree-text layout (``children=None``: gone)."""
-    lines = []
-    if state not in _LIVE:
-        lines.append(f"# session {state.value}: this is the last state seen")
-    if children is None:
-        lines.append(f"# {path} does not exist; waiting for it to be created")
-        return lines
-    if real_path != path:
-        lines.append(f"# {path} is a link to {real_path}")
-    return lines + _node_text(path, properties, children)
-
-
-class _Screen:
-    """Shows each new state: redrawn in place on a terminal, else as blank-line-ended blocks."""
-
-    def __init__(self, out: TextIO, title: str) -> None:
-        self.out = out
-        self.title = title
-        self.tty = out.isatty()
-        self.last: list[str] | None = None
-
-    def show(self, lines: list[str]) -> None:
-        if lines == self.last:
-            return
-        self.last = lines
-        if self.tty:
-            rows = shutil.get_terminal_size().lines
-            if len(lines) > rows - 3:
-                hidden = len(lines) - (rows - 4)
-                lines = [*lines[: rows - 4], f"... and {hidden} more lines"]
-            header = f"{self.title}    {time.strftime('%H:%M:%S')}    Ctrl-C to stop"
-            self.out.write("\x1b[H\x1b[2J" + header + "\n\n" + "\n".join(lines) + "\n")
-        else:
-            self.out.write("\n".join(lines) + "\n\n")
-        self.out.flush()
-
-
-async def _watch(args: argparse.Namespace) -> int:
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    signals = (signal.SIGINT, signal.SIGTERM)
-    for sig in signals:
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        work = asyncio.create_task(_watch_work(args))
-        stopped = asyncio.create_task(stop.wait())
-        try:
-            await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopped.cancel()
-            work.cancel()
-            await asyncio.wait({work, stopped})
-    finally:
-        for sig in signals:
-            loop.remove_signal_handler(sig)
-    if not work.cancelled():
-        work.result()  # an error, e.g. no such node at the start
-    return 0
-
-
-async def _watch_work(args: argparse.Namespace) -> None:
-    screen = _Screen(sys.stdout, f"aiozkreg watch {args.hosts} {args.path}")
-    async with _connected(args) as zk:
-        changed = asyncio.Event()
-        state = [zk.state]
-        states = zk.states()
-
-        async def follow_session() -> None:
-            async for change in states:
-                state[0] = change.state
-                changed.set()
-
-        follower = asyncio.create_task(follow_session())
-        try:
-            first = True
-            while True:
-                await _watch_node(zk, args.path, screen, changed, state, must_exist=first)
-                first = False
-                screen.show(watch_lines(args.path, args.path, None, {}, state[0]))
-                await _until_exists(zk, args.path)
-        finally:
-            follower.cancel()
-            await asyncio.wait({follower})
-
-
-async def _until_exists(zk: Registry, path: str) -> None:
-    """Return once ``path`` may exist again (it does, or a watch on it fired)."""
-    appeared = asyncio.Event()
-    if await zk.exists(path, watch=lambda _event: appeared.set()) is None:
-        await appeared.wait()
-
-
-async def _watch_node(
-    zk: Registry,
-    path: str,
-    screen: _Screen,
-    changed: asyncio.Event,
-    state: list[SessionState],
-    *,
-    must_exist: bool,
-) -> None:
-    """Show ``path`` at every change until it is deleted."""
-
-    def notify(*_: object) -> None:
-        changed.set()
-
-    try:
-        async with zk.children(path) as children, zk.properties(path) as properties:
-            children(notify)
-            properties(notify)
-            while not (children.deleted or properties.deleted):
-                changed.clear()
-                names = sorted(children)
-                screen.show(watch_lines(path, children.real_path, names, properties.raw, state[0]))
-                await changed.wait()
-    except NoNodeError:
-        if must_exist:
-            raise
 
 
 # --- running ------------------------------------------------------------------

@@ -1,0 +1,45 @@
+"""What the command-line modules share: their errors, connecting, and node text."""
+
+from __future__ import annotations
+
+import argparse
+import contextlib
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
+
+from ._registry import Registry
+from ._tree import TreeNode, format_tree
+
+
+class UsageError(Exception):
+    """Bad input: reported in one line, exit status 2, nothing written.
+
+    ``prog`` names the (sub)command whose arguments were wrong, if not the one running.
+    """
+
+    def __init__(self, message: str, prog: str | None = None) -> None:
+        super().__init__(message)
+        self.prog = prog
+
+
+class CommandError(Exception):
+    """The work failed: reported in one line, exit status 1."""
+
+
+@contextlib.asynccontextmanager
+async def connected(args: argparse.Namespace) -> AsyncIterator[Registry]:
+    try:
+        zk = Registry(args.hosts, connect_timeout=args.timeout)
+    except ValueError as exc:
+        raise UsageError(f"bad HOSTS {args.hosts!r}: {exc}") from exc
+    await zk.start(timeout=args.timeout)
+    try:
+        yield zk
+    finally:
+        await zk.close()
+
+
+def node_text(path: str, properties: dict[str, Any], children: Sequence[str] = ()) -> list[str]:
+    """A node (and its child names) in tree-text layout, headed by its full path."""
+    node = TreeNode(dict(properties), {name: TreeNode() for name in children})
+    return format_tree(node, path.lstrip("/")).splitlines()
