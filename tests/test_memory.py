@@ -5,12 +5,13 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Awaitable, Callable, Iterator
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 from aiozk import protocol as p
+from memory_script import create, per_client, transcript
 
 from aiozkreg import (
     ConnectionLossError,
@@ -18,17 +19,11 @@ from aiozkreg import (
     Registry,
     SessionState,
     StateChange,
-    ZKRegError,
-    make_digest_acl,
+    WatchedEvent,
 )
 from aiozkreg._connection import Connection, Handshake, Link
-from aiozkreg._ops import _MultiResponse
-from aiozkreg._types import ACL
 from aiozkreg.testing import MemoryZooKeeper, ZooKeeperServer, settle
 from aiozkreg.testing._memory import open_memory_link
-
-Opener = Callable[..., Awaitable[tuple[Link, Handshake]]]
-WORLD = [ACL(31, "world", "anyone").to_wire()]
 
 
 @pytest.fixture(scope="module")
@@ -36,330 +31,6 @@ def fresh_server() -> Iterator[ZooKeeperServer]:
     """A real server of our own: zxids and the root's stat start from scratch, as in memory."""
     with ZooKeeperServer() as server:
         yield server
-
-
-# -- the differential transcript -------------------------------------------------------
-
-
-class Client:
-    """One raw session: every reply (code, header zxid, parsed body) and event, in order."""
-
-    def __init__(self, name: str, script: Script) -> None:
-        self.name = name
-        self.script = script
-        self.link: Link | None = None
-        self.handshake: Handshake | None = None
-
-    async def open(self, timeout_ms: int = 10000, *, resume: bool = False, **extra: Any) -> None:
-        hs = self.handshake if resume else None
-        fields = {
-            "protocol_version": 0,
-            "last_seen_zxid": self.link.last_zxid if resume and self.link else 0,
-            "timeout": timeout_ms,
-            "session_id": hs.session_id if hs else 0,
-            "password": hs.password if hs else bytes(16),
-            "read_only": False,
-            **extra,
-        }
-        try:
-            link, handshake = await self.script.opener(
-                p.ConnectRequest(**fields), on_watch=self._on_watch
-            )
-        except ConnectionLossError:
-            self.script.log.append((self.name, "refused"))
-            return
-        if handshake.session_id:
-            self.script.sessions.setdefault(handshake.session_id, self.name)
-            self.link, self.handshake = link, handshake
-        else:
-            await asyncio.wait_for(link.wait_closed(), 5)
-        self.script.log.append(
-            (self.name, "handshake", self.script.owner(handshake.session_id), handshake.timeout_ms)
-        )
-
-    def _on_watch(self, type_: int, state: int, path: str) -> None:
-        self.script.log.append((self.name, "event", type_, state, path))
-
-    async def __call__(self, label: str, request: Any, cls: Any = None, xid: Any = None) -> Any:
-        assert self.link is not None
-        link = self.link
-
-        def hook(err: int) -> None:
-            self.script.log.append((self.name, label, err, link.last_zxid))
-
-        future = link.send(request, cls, xid=xid, hook=hook)
-        try:
-            reply = await asyncio.wait_for(future, 5)
-        except ConnectionLossError:
-            await asyncio.wait_for(link.wait_closed(), 5)
-            self.script.log.append((self.name, label, "connection lost"))
-            return None
-        except ZKRegError:
-            return None
-        if reply is not None:
-            self.script.log.append((self.name, label, "->", self.script.norm(reply)))
-        return reply
-
-    async def closed(self) -> None:
-        assert self.link is not None
-        await asyncio.wait_for(self.link.wait_closed(), 5)
-        self.script.log.append((self.name, "closed"))
-
-
-class Script:
-    def __init__(self, opener: Opener) -> None:
-        self.opener = opener
-        self.log: list[tuple[Any, ...]] = []
-        self.sessions: dict[int, str] = {}
-
-    def owner(self, session_id: int) -> Any:
-        return self.sessions.get(session_id, session_id and "?")
-
-    def norm(self, value: Any) -> Any:
-        """Comparable values: wall-clock times as "T", session ids as client names."""
-        if isinstance(value, _MultiResponse):
-            return ["multi", *map(self.norm, value.results)]
-        if isinstance(value, list):
-            if all(isinstance(item, str) for item in value):
-                return sorted(value)  # children: the server promises no order
-            return [self.norm(item) for item in value]
-        if isinstance(value, p.stat.Stat):
-            fields = {name: getattr(value, name) for name, _ in value.parts}
-            for name in ("created", "modified"):
-                fields[name] = "T" if fields[name] else 0
-            fields["ephemeral_owner"] = self.owner(fields["ephemeral_owner"])
-            return fields
-        if isinstance(value, p.acl.ACL):
-            return (value.perms, value.id.scheme, value.id.id)
-        if hasattr(value, "parts"):
-            return (type(value).__name__, {n: self.norm(getattr(value, n)) for n, _ in value.parts})
-        return value
-
-
-def _create(path: str, data: bytes | None = b"", acl: Any = None, flags: int = 0) -> Any:
-    return p.CreateRequest(path=path, data=data, acl=WORLD if acl is None else acl, flags=flags)
-
-
-def _multi(*requests: Any) -> Any:
-    multi = p.TransactionRequest()
-    for request in requests:
-        multi.add(request)
-    return multi
-
-
-def _acl(*entries: tuple[int, str, str]) -> list[Any]:
-    return [ACL(*entry).to_wire() for entry in entries]
-
-
-async def _transcript(opener: Opener) -> list[tuple[Any, ...]]:
-    """The same script of raw requests, recorded, for one server."""
-    s = Script(opener)
-    a, b, c, e, d = (Client(name, s) for name in "ABCED")
-    await a.open()
-    await b.open()
-    await c.open(10**8)
-    await e.open(0)  # the minimum timeout...
-    await e("close", p.CloseRequest())  # ...closed now, so it never expires in the middle
-
-    # the fresh tree, and creates: errors in the server's order, each taking a zxid
-    await a("root", p.ExistsRequest(path="/", watch=False), p.ExistsResponse)
-    await a("zk", p.GetChildren2Request(path="/zookeeper", watch=False), p.GetChildren2Response)
-    await a("config acl", p.GetACLRequest(path="/zookeeper/config"), p.GetACLResponse)
-    await a("config", p.GetDataRequest(path="/zookeeper/config", watch=False), p.GetDataResponse)
-    await a("create", _create("/d", b"x"), p.CreateResponse)
-    for label, request in [
-        ("exists", _create("/d")),
-        ("no parent", _create("/nope/c")),
-        ("dot", _create("/d/.")),
-        ("empty name", _create("/a//b")),
-        ("trailing slash", _create("/d/")),
-        ("empty path", _create("")),
-        ("root", _create("/")),
-        ("no acl", _create("/d/x", acl=[])),
-        ("world someone", _create("/d/x", acl=_acl((31, "world", "someone")))),
-        ("bad digest", _create("/d/x", acl=_acl((31, "digest", "nocolon")))),
-        ("bad ip", _create("/d/x", acl=_acl((31, "ip", "notanip")))),
-        ("auth without auth", _create("/d/x", acl=_acl((31, "auth", "")))),
-        ("ttl", _create("/d/x", flags=5)),
-        ("bad flags", _create("/d/x", flags=7)),
-        ("container", _create("/d/container", flags=4)),
-        ("no data", _create("/d/none", None)),
-    ]:
-        await a(label, request, p.CreateResponse)
-
-    # watches set by B, fired by A's writes (one-shot; exists waits for a create)
-    await b("exists watch", p.ExistsRequest(path="/d/w", watch=True), p.ExistsResponse)
-    await b("child watch", p.GetChildren2Request(path="/d", watch=True), p.GetChildren2Response)
-    await b("data watch", p.GetDataRequest(path="/d", watch=True), p.GetDataResponse)
-    await b("missing data watch", p.GetDataRequest(path="/d/zz", watch=True), p.GetDataResponse)
-    first = await a("seq", _create("/d/s", flags=2), p.CreateResponse)
-    await a("seq", _create("/d/s", flags=2), p.CreateResponse)
-    await a("delete seq", p.DeleteRequest(path=first.path, version=-1))
-    await a("seq after delete", _create("/d/s", flags=2), p.CreateResponse)
-    await a("seq slash", _create("/d/", flags=2), p.CreateResponse)
-    await a("root seq", _create("/r", flags=2), p.CreateResponse)
-    ephemeral = p.Create2Request(path="/d/w", data=b"abc", acl=WORLD, flags=1)
-    await a("create2 ephemeral", ephemeral, p.Create2Response)
-    await a("under ephemeral", _create("/d/w/c"), p.CreateResponse)
-    await a("set bad version", p.SetDataRequest(path="/d", data=b"y", version=5), p.SetDataResponse)
-    await a("set", p.SetDataRequest(path="/d", data=b"y", version=0), p.SetDataResponse)
-    await a("set none", p.SetDataRequest(path="/d", data=None, version=-1), p.SetDataResponse)
-    await a("get", p.GetDataRequest(path="/d", watch=False), p.GetDataResponse)
-    await a("set missing", p.SetDataRequest(path="/q", data=b"", version=3), p.SetDataResponse)
-    for label, path, version in [
-        ("not empty", "/d", -1),
-        ("bad version first", "/d", 9),
-        ("delete root", "/", -1),
-        ("delete /zookeeper", "/zookeeper", -1),
-        ("delete missing", "/d/missing", -1),
-    ]:
-        await a(label, p.DeleteRequest(path=path, version=version))
-    await a("relative get", p.GetDataRequest(path="d", watch=False), p.GetDataResponse)
-    await a("check", p.CheckVersionRequest(path="/d", version=99))
-    await b("flush", p.ExistsRequest(path="/", watch=False), p.ExistsResponse)
-
-    # ACLs: digest, auth, ip, world; getACL hides hashes without ADMIN
-    await a("auth", p.AuthRequest(type=0, scheme="digest", auth=b"u:pw"), None, xid=-4)
-    await a("auth again", p.AuthRequest(type=0, scheme="digest", auth=b"u:pw"), None, xid=-4)
-    digest = make_digest_acl("u", "pw")
-    user = (digest.perms, digest.scheme, digest.id)
-    await a("p", _create("/d/p", acl=_acl(user, (1, "world", "anyone"))), p.CreateResponse)
-    await a("q", _create("/d/q", b"s", acl=_acl(user)), p.CreateResponse)
-    await a("auth acl", _create("/d/a", acl=_acl((31, "auth", ""))), p.CreateResponse)
-    await a("ip", _create("/d/ip", acl=_acl((1, "ip", "127.0.0.1"))), p.CreateResponse)
-    await a("ip2", _create("/d/ip2", acl=_acl((31, "ip", "10.0.0.0/8"))), p.CreateResponse)
-    await a("dups", _create("/d/dups", acl=WORLD + WORLD), p.CreateResponse)
-    await b("read p", p.GetDataRequest(path="/d/p", watch=False), p.GetDataResponse)
-    await b("write p", p.SetDataRequest(path="/d/p", data=b"", version=-1), p.SetDataResponse)
-    await b("acl p", p.GetACLRequest(path="/d/p"), p.GetACLResponse)
-    await b("read q", p.GetDataRequest(path="/d/q", watch=True), p.GetDataResponse)
-    await b("exists q", p.ExistsRequest(path="/d/q", watch=False), p.ExistsResponse)
-    await b("children q", p.GetChildren2Request(path="/d/q", watch=True), p.GetChildren2Response)
-    await b("acl q", p.GetACLRequest(path="/d/q"), p.GetACLResponse)
-    await b("create in q", _create("/d/q/x"), p.CreateResponse)
-    await b("delete q", p.DeleteRequest(path="/d/q/x", version=-1))
-    await b("set acl q", p.SetACLRequest(path="/d/q", acl=WORLD, version=-1), p.SetACLResponse)
-    await b("read ip", p.GetDataRequest(path="/d/ip", watch=False), p.GetDataResponse)
-    await b("read ip2", p.GetDataRequest(path="/d/ip2", watch=False), p.GetDataResponse)
-    await a("acl a", p.GetACLRequest(path="/d/a"), p.GetACLResponse)
-    await a("acl dups", p.GetACLRequest(path="/d/dups"), p.GetACLResponse)
-    await a("set acl", p.SetACLRequest(path="/d/p", acl=WORLD, version=0), p.SetACLResponse)
-    await a("set acl version", p.SetACLRequest(path="/d/p", acl=WORLD, version=5), p.SetACLResponse)
-    await a("set acl empty", p.SetACLRequest(path="/d/p", acl=[], version=-1), p.SetACLResponse)
-    await a("set acl missing", p.SetACLRequest(path="/q", acl=WORLD, version=-1), p.SetACLResponse)
-    await b("wrong password", p.AuthRequest(type=0, scheme="digest", auth=b"u:no"), None, xid=-4)
-    await b("still no", p.GetDataRequest(path="/d/q", watch=False), p.GetDataResponse)
-    await b("auth", p.AuthRequest(type=0, scheme="digest", auth=b"u:pw"), None, xid=-4)
-    await b("now yes", p.GetDataRequest(path="/d/q", watch=False), p.GetDataResponse)
-
-    # multi: all or nothing, per-operation results, one zxid
-    await a(
-        "multi",
-        _multi(
-            _create("/d/m"),
-            _create("/d/m/c", flags=2),
-            p.SetDataRequest(path="/d/m", data=b"zz", version=0),
-            p.CheckVersionRequest(path="/d/m", version=1),
-            p.DeleteRequest(path="/d/m/c0000000000", version=-1),
-            p.Create2Request(path="/d/m2", data=b"", acl=WORLD, flags=0),
-        ),
-        _MultiResponse,
-    )
-    await a("m stat", p.ExistsRequest(path="/d/m", watch=False), p.ExistsResponse)
-    for label, multi in [
-        (
-            "multi fails",
-            _multi(
-                _create("/d/m3"),
-                p.CheckVersionRequest(path="/d/m", version=5),
-                p.DeleteRequest(path="/d/zz", version=-1),
-            ),
-        ),
-        ("multi ephemeral parent", _multi(_create("/d/e", flags=1), _create("/d/e/c"))),
-        ("multi no node", _multi(p.CheckVersionRequest(path="/d/nonode", version=5))),
-        ("multi bad acl", _multi(_create("/d/x"), _create("/d/y", acl=[]))),
-        ("multi empty", _multi()),
-        ("multi seq", _multi(_create("/d/s", flags=2), _create("/d/s", flags=2))),
-    ]:
-        await a(label, multi, _MultiResponse)
-    await a("m3 rolled back", p.ExistsRequest(path="/d/m3", watch=False), p.ExistsResponse)
-    await b("flush", p.ExistsRequest(path="/", watch=False), p.ExistsResponse)
-
-    # watches on one's own writes: events come before the reply that caused them
-    await a("exists ew", p.ExistsRequest(path="/d/ew", watch=True), p.ExistsResponse)
-    await a("create ew", _create("/d/ew"), p.CreateResponse)
-    await a("data ew", p.GetDataRequest(path="/d/ew", watch=True), p.GetDataResponse)
-    await a("kids ew", p.GetChildren2Request(path="/d/ew", watch=True), p.GetChildren2Response)
-    await a("acl ew", p.SetACLRequest(path="/d/ew", acl=WORLD, version=-1), p.SetACLResponse)
-    await a("set ew", p.SetDataRequest(path="/d/ew", data=b"1", version=-1), p.SetDataResponse)
-    await a("set ew 2", p.SetDataRequest(path="/d/ew", data=b"2", version=-1), p.SetDataResponse)
-    await a("create k", _create("/d/ew/k"), p.CreateResponse)
-    await a("data k", p.GetDataRequest(path="/d/ew/k", watch=True), p.GetDataResponse)
-    await a("kids k", p.GetChildren2Request(path="/d/ew/k", watch=True), p.GetChildren2Response)
-    await a("kids ew", p.GetChildren2Request(path="/d/ew", watch=True), p.GetChildren2Response)
-    await a("delete k", p.DeleteRequest(path="/d/ew/k", version=-1))
-    await a("exists nx", p.ExistsRequest(path="/d/nx", watch=True), p.ExistsResponse)
-    for label, path, type_ in [("remove", "/d/nx", 2), ("again", "/d/nx", 2), ("kids", "/d", 1)]:
-        await a(label, p.RemoveWatchesRequest(path=path, type=type_))
-    await a("data d", p.GetDataRequest(path="/d", watch=True), p.GetDataResponse)
-    await a("check any", p.CheckWatchesRequest(path="/d", type=3))
-    await a("remove any", p.RemoveWatchesRequest(path="/d", type=3))
-    await a("set d", p.SetDataRequest(path="/d", data=b"3", version=-1), p.SetDataResponse)
-
-    # SetWatches after a reconnect: what changed since the client's zxid fires at once
-    await a("sw", _create("/d/sw"), p.CreateResponse)
-    await a("sw/a", _create("/d/sw/a"), p.CreateResponse)
-    await c("data a", p.GetDataRequest(path="/d/sw/a", watch=True), p.GetDataResponse)
-    await c("exists b", p.ExistsRequest(path="/d/sw/b", watch=True), p.ExistsResponse)
-    await c("kids sw", p.GetChildren2Request(path="/d/sw", watch=True), p.GetChildren2Response)
-    assert c.link is not None
-    since = c.link.last_zxid
-    c.link.abort()
-    await a("set a", p.SetDataRequest(path="/d/sw/a", data=b"1", version=-1), p.SetDataResponse)
-    await a("create b", _create("/d/sw/b"), p.CreateResponse)
-    await c.open(10**8, resume=True)
-    await c(
-        "set watches",
-        p.SetWatchesRequest(
-            relative_zxid=since,
-            data_watches=["/d/sw/a", "/d/sw", "/d/sw/gone"],
-            exist_watches=["/d/sw/b", "/d/sw/c"],
-            child_watches=["/d/sw", "/d/sw/a", "/d/sw/none"],
-        ),
-        None,
-        xid=-8,
-    )
-    await a("create c", _create("/d/sw/c"), p.CreateResponse)
-    await a("set sw", p.SetDataRequest(path="/d/sw", data=b"1", version=-1), p.SetDataResponse)
-    await c("flush", p.ExistsRequest(path="/", watch=False), p.ExistsResponse)
-
-    # sessions: CloseSession deletes the ephemerals and ends the link; no re-attach after
-    await b("ephemeral", _create("/d/eb", flags=1), p.CreateResponse)
-    await a("watch eb", p.ExistsRequest(path="/d/eb", watch=True), p.ExistsResponse)
-    await b("close", p.CloseRequest())
-    await b.closed()
-    await a("flush", p.ExistsRequest(path="/", watch=False), p.ExistsResponse)
-    await b.open(resume=True)
-    await c.open(10**8, resume=True, password=b"x" * 16)  # a wrong password...
-    await c.closed()  # ...also drops the live link of that session
-
-    # faults that close a link: a frame over jute.maxbuffer, an unknown auth scheme
-    big = 0xFFFFF - 22
-    await a("max data", p.SetDataRequest(path="/d", data=b"x" * big, version=-1), p.SetDataResponse)
-    await a("too big", p.SetDataRequest(path="/d", data=b"x" * (big + 1), version=-1))
-    await d.open()
-    await d("bad scheme", p.AuthRequest(type=0, scheme="world", auth=b"anyone"), None, xid=-4)
-    await d.closed()
-    await d.open(last_seen_zxid=10**12)  # a client that saw a newer server is refused
-    return s.log
-
-
-def _per_client(log: list[tuple[Any, ...]]) -> dict[str, list[tuple[Any, ...]]]:
-    """Each client's entries in order (between clients the order is the network's)."""
-    clients: dict[str, list[tuple[Any, ...]]] = {}
-    for entry in log:
-        clients.setdefault(entry[0], []).append(entry)
-    return clients
 
 
 async def test_transcript_matches_the_real_server(fresh_server: ZooKeeperServer) -> None:
@@ -375,10 +46,10 @@ async def test_transcript_matches_the_real_server(fresh_server: ZooKeeperServer)
         async def memory(request: Any, *, on_watch: Any) -> tuple[Link, Handshake]:
             return await open_memory_link(server.name, 0, request, on_watch=on_watch, timeout=5)
 
-        expected = await _transcript(real)
-        got = await _transcript(memory)
+        expected = await transcript(real)
+        got = await transcript(memory)
     assert len(expected) > 200  # the script really ran
-    assert _per_client(got) == _per_client(expected)
+    assert per_client(got) == per_client(expected)
 
 
 # -- scripted faults through the whole client stack ----------------------------------------
@@ -454,7 +125,7 @@ async def test_in_flight_request_fails_on_disconnect_but_was_applied(
     link, _ = await open_memory_link(
         memory_zookeeper.name, 0, request, on_watch=lambda *_: None, timeout=1
     )
-    future = link.send(_create("/applied"), p.CreateResponse)
+    future = link.send(create("/applied"), p.CreateResponse)
     memory_zookeeper.disconnect()
     with pytest.raises(ConnectionLossError):
         await future
@@ -563,3 +234,51 @@ async def test_testing_doc_memory_example() -> None:
     with MemoryZooKeeper() as server:
         server.ensure_path("/aiozkreg-test")
         await namespace["test_with_the_fixtures"](server, f"{server.hosts}/aiozkreg-test")
+
+
+class _Recorder:
+    """A watch callback that records event types and wakes a waiter."""
+
+    def __init__(self) -> None:
+        self.types: list[str] = []
+        self.changed = asyncio.Event()
+
+    def __call__(self, event: WatchedEvent) -> None:
+        self.types.append(event.type.name)
+        self.changed.set()
+
+
+async def test_watches_fire_once_for_what_changed_while_partitioned(
+    memory_zookeeper: MemoryZooKeeper, memory_hosts: str
+) -> None:
+    """Through the whole client: after a partition the session's watches are re-set, those
+    whose node changed fire exactly once, the others stay armed and silent."""
+    async with Registry(memory_hosts) as other, Registry(memory_hosts) as zk:
+        for path in ("/d", "/c", "/quiet"):
+            await other.create(path, b"0")
+        data, child, exist, quiet = _Recorder(), _Recorder(), _Recorder(), _Recorder()
+        await zk.get("/d", watch=data)
+        await zk.get_children("/c", watch=child)
+        assert await zk.exists("/e", watch=exist) is None
+        await zk.get("/quiet", watch=quiet)
+        states = zk.states()
+        memory_zookeeper.partition(zk.client_id[0])
+        await _until(states, SessionState.SUSPENDED)
+        await other.set("/d", b"1")
+        await other.create("/c/x")
+        await other.create("/e")
+        memory_zookeeper.heal()
+        await _until(states, SessionState.CONNECTED)
+        async with asyncio.timeout(10):
+            for recorder in (data, child, exist):
+                await recorder.changed.wait()
+        await zk.exists("/")  # a round trip: a duplicate would have come before its reply
+        await asyncio.sleep(0)  # watch callbacks are delivered with call_soon
+        assert (data.types, child.types, exist.types, quiet.types) == (
+            ["CHANGED"],
+            ["CHILD"],
+            ["CREATED"],
+            [],
+        )
+        await other.set("/quiet", b"1")  # still armed on the server
+        await asyncio.wait_for(quiet.changed.wait(), 10)

@@ -1,4 +1,5 @@
-"""Registry lifecycle, connect strings and the kazoo-style shortcuts, on a real server."""
+"""Registry lifecycle, connect strings and the kazoo-style shortcuts, on a real server
+(the lifecycle and shortcuts also on the in-memory one)."""
 
 from __future__ import annotations
 
@@ -97,9 +98,9 @@ async def test_wait_connects_once_server_appears(zookeeper_server: object) -> No
         await zk.close()
 
 
-async def test_close_is_idempotent_and_use_after_close_fails(zookeeper_hosts: str) -> None:
+async def test_close_is_idempotent_and_use_after_close_fails(hosts: str) -> None:
     """close() twice is fine; any request afterwards raises RegistryClosedError."""
-    zk = Registry(zookeeper_hosts)
+    zk = Registry(hosts)
     with pytest.raises(RegistryClosedError, match="not started"):
         await zk.exists("/")
     await zk.start()
@@ -112,28 +113,28 @@ async def test_close_is_idempotent_and_use_after_close_fails(zookeeper_hosts: st
     assert _own_tasks() == []
 
 
-async def test_close_removes_ephemeral_nodes_promptly(zookeeper_hosts: str) -> None:
+async def test_close_removes_ephemeral_nodes_promptly(hosts: str) -> None:
     """close() sends CloseSession: the ephemeral node is gone at once for other clients."""
-    async with Registry(zookeeper_hosts) as observer:
-        zk = Registry(zookeeper_hosts)
+    async with Registry(hosts) as observer:
+        zk = Registry(hosts)
         await zk.start()
         await zk.create("/eph", ephemeral=True)
         await zk.close()
         assert await observer.exists("/eph") is None
 
 
-async def test_started_in_one_task_closed_in_another(zookeeper_hosts: str) -> None:
+async def test_started_in_one_task_closed_in_another(hosts: str) -> None:
     """A registry started in one task is usable and closable from others."""
-    zk = Registry(zookeeper_hosts)
+    zk = Registry(hosts)
     await asyncio.create_task(zk.start())
     await asyncio.create_task(zk.create("/t"))
     await asyncio.create_task(zk.close())
     assert _own_tasks() == []
 
 
-async def test_shortcuts(zookeeper_hosts: str) -> None:
+async def test_shortcuts(hosts: str) -> None:
     """create/get/set/exists/get_children/delete/ensure_path behave as kazoo's."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         assert await zk.exists("/a") is None
         await zk.ensure_path("/a/b/c")
         await zk.ensure_path("/a/b/c")
@@ -160,9 +161,9 @@ async def test_shortcuts(zookeeper_hosts: str) -> None:
 
 
 @pytest.mark.parametrize("path", ["relative", "/trailing/", "/a//b", "/a/./b", "/a/../b"])
-async def test_bad_paths_raise_before_sending(zookeeper_hosts: str, path: str) -> None:
+async def test_bad_paths_raise_before_sending(hosts: str, path: str) -> None:
     """A path ZooKeeper would reject raises InvalidPathError (a ValueError) and writes nothing."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         with pytest.raises(InvalidPathError):
             await zk.create(path)
         with pytest.raises(ValueError):
@@ -170,17 +171,17 @@ async def test_bad_paths_raise_before_sending(zookeeper_hosts: str, path: str) -
         assert await zk.get_children("/") == []
 
 
-async def test_non_bytes_data_is_refused(zookeeper_hosts: str) -> None:
+async def test_non_bytes_data_is_refused(hosts: str) -> None:
     """Node data must be bytes: a str raises TypeError and nothing is created."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         with pytest.raises(TypeError, match="bytes"):
             await zk.create("/s", "text")  # type: ignore[arg-type]
         assert await zk.exists("/s") is None
 
 
-async def test_transaction_commits_all(zookeeper_hosts: str) -> None:
+async def test_transaction_commits_all(hosts: str) -> None:
     """A transaction applies every operation and returns their results."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         results = (
             await zk.transaction()
             .create("/t", b"0")
@@ -194,9 +195,9 @@ async def test_transaction_commits_all(zookeeper_hosts: str) -> None:
         assert results[2:] == [True, "/t/c", True]
 
 
-async def test_failed_transaction_raises_with_per_operation_results(zookeeper_hosts: str) -> None:
+async def test_failed_transaction_raises_with_per_operation_results(hosts: str) -> None:
     """A failing transaction applies nothing and raises with each operation's outcome."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         txn = zk.transaction().create("/ok").delete("/missing").create("/later")
         with pytest.raises(TransactionError) as caught:
             await txn.commit()
@@ -207,17 +208,17 @@ async def test_failed_transaction_raises_with_per_operation_results(zookeeper_ho
         assert await zk.exists("/ok") is None
 
 
-async def test_many_requests_in_flight(zookeeper_hosts: str) -> None:
+async def test_many_requests_in_flight(hosts: str) -> None:
     """Hundreds of requests pipelined on one connection each get their own reply."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         await asyncio.gather(*(zk.create(f"/n{i}", str(i).encode()) for i in range(500)))
         replies = await asyncio.gather(*(zk.get(f"/n{i}") for i in range(500)))
         assert [data for data, _ in replies] == [str(i).encode() for i in range(500)]
 
 
-async def test_cancelled_request_leaves_connection_healthy(zookeeper_hosts: str) -> None:
+async def test_cancelled_request_leaves_connection_healthy(hosts: str) -> None:
     """Requests cancelled in flight never corrupt the xid table: the next thousand succeed."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         await zk.create("/c", b"data")
         for _ in range(20):
             doomed = [asyncio.create_task(zk.get("/c")) for _ in range(10)]

@@ -135,9 +135,9 @@ async def test_black_hole_longer_than_timeout_makes_new_session(
         assert await zk.exists("/") is not None
 
 
-async def test_expire_session_forces_new_session(zookeeper_hosts: str) -> None:
+async def test_expire_session_forces_new_session(hosts: str) -> None:
     """expire_session() makes the server end the session; the registry opens a new one."""
-    async with Registry(zookeeper_hosts) as observer, Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as observer, Registry(hosts) as zk:
         await zk.create("/eph", ephemeral=True)
         states = zk.states()
         old = await expire_session(zk)
@@ -202,9 +202,9 @@ async def test_watches_do_not_fire_when_nothing_changed(
         await asyncio.wait_for(recorders[0].changed.wait(), 10)
 
 
-async def test_watchers_told_of_expiry(zookeeper_hosts: str) -> None:
+async def test_watchers_told_of_expiry(hosts: str) -> None:
     """When the session expires, every pending watch is told so (EXPIRED) exactly once."""
-    async with Registry(zookeeper_hosts) as zk:
+    async with Registry(hosts) as zk:
         await zk.create("/d")
         recorder = Recorder()
         await zk.get("/d", watch=recorder)

@@ -13,6 +13,7 @@ the server resets the link).
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import itertools
 import logging
 import struct
@@ -207,7 +208,8 @@ class MemoryLink:
                 if server is not None:
                     server._detach(self)
                 self._outbox.clear()
-                self._closed.set()
+                with contextlib.suppress(RuntimeError):  # waking a waiter needs the loop
+                    self._closed.set()
 
     # -- delivery ------------------------------------------------------------------------
 
