@@ -120,6 +120,7 @@ class MemoryZooKeeper:
 
     @property
     def closed(self) -> bool:
+        """Whether :meth:`close` was called."""
         return self._closed
 
     def ensure_path(self, path: str) -> None:
@@ -215,7 +216,8 @@ class MemoryZooKeeper:
         return self._closed or self._partitioned or session_id in self._cut_off
 
     def _password(self, session_id: int) -> bytes:
-        return hashlib.sha256(self._secret + session_id.to_bytes(8, "big")).digest()[:16]
+        raw = session_id.to_bytes(8, "big", signed=session_id < 0)
+        return hashlib.sha256(self._secret + raw).digest()[:16]
 
     def _connect(self, link: MemoryLink, request: Any) -> Handshake:
         """The server's side of a handshake: a new session, or re-attaching one."""
