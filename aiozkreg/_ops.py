@@ -215,6 +215,32 @@ class _MultiResponse:
         return cls(results)
 
 
+class MultiReadRequest(_p.TransactionRequest):  # type: ignore[misc]
+    """Several reads in one request (ZooKeeper 3.6+): getChildren and getData only."""
+
+    opcode = 22
+
+
+async def read_many(session: Session, requests: Sequence[tuple[Any, str]]) -> list[Any]:
+    """Send ``(request, path)`` reads as one multi-read; each reply, or its error, in order."""
+    multi = MultiReadRequest()
+    for request, _ in requests:
+        multi.add(request)
+    reply: _MultiResponse = await session.call(multi, _MultiResponse, retry=True)
+    return [
+        error_for_code(item, path) if isinstance(item, int) else item
+        for item, (_, path) in zip(reply.results, requests, strict=True)
+    ]
+
+
+def children_request(session: Session, path: str) -> Any:
+    return _p.GetChildrenRequest(path=session.server_path(_paths.validate(path)), watch=False)
+
+
+def data_request(session: Session, path: str) -> Any:
+    return _p.GetDataRequest(path=session.server_path(_paths.validate(path)), watch=False)
+
+
 class Transaction:
     """Operations applied all together or not at all: ``await txn.commit()``."""
 

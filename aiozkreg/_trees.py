@@ -32,7 +32,7 @@ from ._plan import (
 )
 from ._session import Session
 from ._tree import TreeNode, format_tree, parse_tree
-from ._types import ACL, OPEN_ACL_UNSAFE, ZnodeStat
+from ._types import ACL, OPEN_ACL_UNSAFE
 
 log = logging.getLogger("aiozkreg")
 
@@ -86,6 +86,52 @@ async def _read(
     return node, sorted(names)
 
 
+_READ_BATCH = 32  # nodes per multi-read request
+
+Listing = tuple[ExistingNode, list[str]]
+
+
+async def _read_many(
+    session: Session, paths: Sequence[str], *, data: bool, stat: bool = True
+) -> list[Listing | None]:
+    """Many nodes (and their child names) with multi-reads, ``_READ_BATCH`` a request.
+
+    ``data`` reads the properties; ``stat`` (implied by ``data``) says whether
+    the node is ephemeral. A node gone meanwhile reads as None.
+    """
+    with_data = data or stat
+
+    async def batch(chunk: Sequence[str]) -> list[Listing | None]:
+        requests: list[tuple[Any, str]] = []
+        for path in chunk:
+            requests.append((_ops.children_request(session, path), path))
+            if with_data:
+                requests.append((_ops.data_request(session, path), path))
+        replies = await _ops.read_many(session, requests)
+        step = 2 if with_data else 1
+        found: list[Listing | None] = []
+        for index, path in enumerate(chunk):
+            names, *rest = replies[index * step : index * step + step]
+            if isinstance(names, NoNodeError) or any(isinstance(r, NoNodeError) for r in rest):
+                found.append(None)
+                continue
+            for reply in (names, *rest):
+                if isinstance(reply, BaseException):
+                    raise reply
+            properties: dict[str, Any] = {}
+            ephemeral = False
+            if rest:
+                properties = decode_properties(rest[0].data or b"", path) if data else {}
+                ephemeral = rest[0].stat.ephemeral_owner != 0
+            found.append(
+                (ExistingNode(properties, {}, ephemeral=ephemeral), sorted(names.children))
+            )
+        return found
+
+    chunks = [paths[i : i + _READ_BATCH] for i in range(0, len(paths), _READ_BATCH)]
+    return [item for part in await _bounded([partial(batch, c) for c in chunks]) for item in part]
+
+
 async def read_subtree(
     session: Session, path: str, *, data: bool = True, ephemeral: bool = True
 ) -> ExistingNode:
@@ -106,7 +152,7 @@ async def read_subtree(
             if ephemeral or not parent.ephemeral
             for name in names
         ]
-        reads = await _bounded([partial(_read, session, p, data=data) for _, _, p in jobs])
+        reads = await _read_many(session, [p for _, _, p in jobs], data=data)
         level = []
         for (parent, name, child_path), result in zip(jobs, reads, strict=True):
             if result is None:
@@ -136,12 +182,15 @@ async def _read_for_import(
             for parent, node, where, names, top in level
             for name, wanted in children_to_load(node, names, top=top, trim=trim)
         ]
-        reads = await _bounded(
-            [
-                partial(_read, session, p, data=w is not None, acl=acl and w is not None)
-                for _, _, w, p in jobs
-            ]
-        )
+        if acl:  # ACLs cannot be multi-read
+            reads = await _bounded(
+                [
+                    partial(_read, session, p, data=w is not None, acl=w is not None)
+                    for _, _, w, p in jobs
+                ]
+            )
+        else:
+            reads = await _read_many(session, [p for _, _, _, p in jobs], data=True)
         level = []
         for (parent, name, wanted, child_path), result in zip(jobs, reads, strict=True):
             if result is None:
@@ -318,13 +367,6 @@ async def _outcome(
 # -- walk ----------------------------------------------------------------------------------------
 
 
-async def _listing(session: Session, path: str) -> tuple[list[str], ZnodeStat] | None:
-    try:
-        return await _ops.get_children(session, path)
-    except NoNodeError:
-        return None
-
-
 async def walk(
     session: Session, path: str = "/", *, ephemeral: bool = True, children: bool = False
 ) -> AsyncIterator[Any]:
@@ -334,7 +376,7 @@ async def walk(
     is skipped. ``ephemeral=False`` leaves out ephemeral nodes at every depth.
     """
     path = _paths.validate(path)
-    first = await _listing(session, path)
+    (first,) = await _read_many(session, [path], data=False, stat=not ephemeral)
     if first is None:
         return
     async for item in _visit(session, path, first, ephemeral, children):
@@ -344,17 +386,16 @@ async def walk(
 async def _visit(
     session: Session,
     path: str,
-    listing: tuple[list[str], ZnodeStat],
+    listing: Listing,
     ephemeral: bool,
     children: bool,
 ) -> AsyncIterator[Any]:
-    names, stat = listing
-    if not ephemeral and stat.ephemeral:
+    node, names = listing
+    if not ephemeral and node.ephemeral:
         return
-    names = sorted(names)
     yield (path, names) if children else path
     paths = [_paths.join(path, name) for name in names]
-    listings = await _bounded([partial(_listing, session, p) for p in paths])
+    listings = await _read_many(session, paths, data=False, stat=not ephemeral)
     for child, child_listing in zip(paths, listings, strict=True):
         if child_listing is not None:
             async for item in _visit(session, child, child_listing, ephemeral, children):

@@ -30,7 +30,7 @@ from typing import TYPE_CHECKING, Any
 from aiozk import protocol as _p
 
 from .._errors import ConnectionLossError
-from .._ops import _MultiResponse
+from .._ops import MultiReadRequest, _MultiResponse
 from ._memory_tree import (
     ADMIN,
     AUTH_FAILED,
@@ -102,6 +102,7 @@ class Requests:
             _p.SetACLRequest: self._set_acl,
             _p.CheckVersionRequest: self._check,
             _p.TransactionRequest: self._multi,
+            MultiReadRequest: self._multi_read,
             _p.ExistsRequest: self._exists,
             _p.GetDataRequest: self._get_data,
             _p.GetChildrenRequest: self._get_children,
@@ -240,6 +241,25 @@ class Requests:
         return _p.CheckVersionResponse()
 
     # -- reads ---------------------------------------------------------------------------
+
+    def _multi_read(self, link: MemoryLink, key: int, req: Any) -> None:
+        """getChildren and getData ops in one request; each fails on its own (no rollback)."""
+
+        def answer() -> Any:
+            results: list[Any] = []
+            for op in req.requests:
+                try:
+                    node = self._readable(link, op.path)
+                except Fault as fault:
+                    results.append(fault.code)
+                    continue
+                if isinstance(op, _p.GetDataRequest):
+                    results.append(_p.GetDataResponse(data=node.data, stat=node.stat()))
+                else:
+                    results.append(_p.GetChildrenResponse(children=list(node.children)))
+            return _MultiResponse(results)
+
+        self._read(link, key, answer)
 
     def _exists(self, link: MemoryLink, key: int, req: Any) -> None:
         def answer() -> Any:
