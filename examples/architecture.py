@@ -4,7 +4,7 @@
 
     python examples/architecture.py
 
-Uses ``AIOZKREG_HOSTS`` (default 127.0.0.1:2181) and works in a chroot,
+Uses ``AIOZKREG_HOSTS``, or a throwaway ZooKeeper when it is not set, and works in a chroot,
 ``/example`` below it, so the tree's absolute links (``/cms/providers``)
 stay inside the example.
 """
@@ -12,7 +12,8 @@ stay inside the example.
 from __future__ import annotations
 
 import asyncio
-import os
+
+from _zookeeper import zookeeper
 
 from aiozkreg import Registry
 
@@ -44,7 +45,11 @@ ARCHITECTURE = """\
 
 
 async def main() -> None:
-    hosts = os.environ.get("AIOZKREG_HOSTS") or "127.0.0.1:2181"
+    async with zookeeper() as hosts:
+        await _main(hosts)
+
+
+async def _main(hosts: str) -> None:
     async with Registry(hosts) as root:
         await root.ensure_path("/example")
     async with Registry(hosts.rstrip("/") + "/example") as zk:

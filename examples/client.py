@@ -7,13 +7,20 @@ is noted; two such errors within 30 s leave it out of the picks for 30 s,
 and the request goes to the next one::
 
     python examples/client.py /demo/echo/providers
+
+Without ``AIOZKREG_HOSTS`` it starts a throwaway ZooKeeper and one echo
+provider of its own, so there is something to talk to.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
+
+from _zookeeper import zookeeper
+from provider import EchoProvider
 
 from aiozkreg import Provider, Providers, Registry
 
@@ -52,10 +59,19 @@ class Client:
 
 
 async def main(path: str, requests: int = 5) -> None:
-    async with Registry() as zk, zk.providers(path) as providers:
-        client = Client(providers)
-        for i in range(requests):
-            print(await client.call(f"request {i}"))
+    async with zookeeper() as hosts, Registry(hosts) as zk:
+        own = None
+        if not os.environ.get("AIOZKREG_HOSTS"):  # a throwaway server: bring a provider
+            await zk.ensure_path(path)
+            own = await EchoProvider(zk, path).start()
+        try:
+            async with zk.providers(path) as providers:
+                client = Client(providers)
+                for i in range(requests):
+                    print(await client.call(f"request {i}"))
+        finally:
+            if own is not None:
+                await own.stop()
 
 
 if __name__ == "__main__":

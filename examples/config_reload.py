@@ -6,6 +6,7 @@ pool resizes at once, with no restart::
 
     python examples/config_reload.py /echo [CHANGES]
 
+It uses ``AIOZKREG_HOSTS``, or a throwaway ZooKeeper when that is not set.
 With CHANGES (a number) it makes that many edits itself, prints how the
 pool followed them, and exits; without, it runs until Ctrl-C.
 """
@@ -17,6 +18,8 @@ import contextlib
 import sys
 from collections.abc import Mapping
 from typing import Any
+
+from _zookeeper import zookeeper
 
 from aiozkreg import Registry
 
@@ -43,7 +46,7 @@ async def follow(config: Any, pool: Pool, until: int | None = None) -> None:
 
 
 async def main(path: str, changes: int | None) -> None:
-    async with Registry() as zk:
+    async with zookeeper() as hosts, Registry(hosts) as zk:
         await zk.ensure_path(path)
         async with zk.properties(path) as config:
             pool = Pool()

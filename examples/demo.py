@@ -27,11 +27,12 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
+from _zookeeper import zookeeper as local_zookeeper
 from client import Client
 from provider import EchoProvider
 
 from aiozkreg import Children, Registry, SessionState
-from aiozkreg.testing import ZooKeeperServer, expire_session, settle
+from aiozkreg.testing import expire_session, settle
 
 PATH = "/demo/echo/providers"
 began = time.monotonic()
@@ -47,16 +48,12 @@ async def zookeeper() -> AsyncIterator[str]:
     hosts = os.environ.get("AIOZKREG_HOSTS")
     if hosts:
         say("demo", f"using the ZooKeeper at {hosts} (from AIOZKREG_HOSTS)")
+    else:
+        say("demo", "starting a throwaway ZooKeeper (a real Java server)...")
+    async with local_zookeeper() as hosts:
+        if not os.environ.get("AIOZKREG_HOSTS"):
+            say("demo", f"ZooKeeper is serving on {hosts}")
         yield hosts
-        return
-    server = ZooKeeperServer()
-    say("demo", "starting a throwaway ZooKeeper (a real Java server)...")
-    await server.astart()
-    say("demo", f"ZooKeeper is serving on {server.address}")
-    try:
-        yield server.address
-    finally:
-        server.close()
 
 
 async def watch(providers: Children) -> None:

@@ -1,6 +1,7 @@
 """A provider service: an asyncio echo server that registers itself while it runs.
 
-Run it against a ZooKeeper (``AIOZKREG_HOSTS``, default 127.0.0.1:2181)::
+Run it against the ZooKeeper named by ``AIOZKREG_HOSTS`` (or, without it, a
+throwaway one it starts, which only this process can see)::
 
     python examples/provider.py /demo/echo/providers
 
@@ -13,6 +14,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import sys
+
+from _zookeeper import zookeeper
 
 from aiozkreg import Registration, Registry
 
@@ -55,7 +58,7 @@ class EchoProvider:
 
 
 async def main(path: str) -> None:
-    async with Registry() as zk:
+    async with zookeeper() as hosts, Registry(hosts) as zk:
         await zk.ensure_path(path)
         provider = await EchoProvider(zk, path).start()
         print(f"serving on {provider.address}, registered under {path}; Ctrl-C to stop")

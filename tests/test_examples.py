@@ -105,3 +105,26 @@ async def test_architecture_example(zookeeper_hosts: str) -> None:
     assert out.rstrip().endswith("/lb : ipvs\n  /pools")
     async with Registry(zookeeper_hosts) as zk:
         assert await zk.exists("/example") is None
+
+
+async def test_examples_run_against_a_throwaway_server() -> None:
+    """Without AIOZKREG_HOSTS, each self-contained example starts its own ZooKeeper."""
+    env = {k: v for k, v in os.environ.items() if k != "AIOZKREG_HOSTS"}
+    runs = [
+        ("architecture.py",),
+        ("config_reload.py", "/echo", "2"),
+        ("client.py", "/echo/providers"),
+    ]
+    for args in runs:
+        proc = await asyncio.create_subprocess_exec(
+            sys.executable,
+            str(EXAMPLES / args[0]),
+            *args[1:],
+            stdout=asyncio.subprocess.PIPE,
+            stderr=asyncio.subprocess.PIPE,
+            env=env,
+        )
+        out, err = await asyncio.wait_for(proc.communicate(), 60)
+        assert proc.returncode == 0, (args, out, err)
+        assert b"using a throwaway ZooKeeper" in err
+    assert out.decode().splitlines() == [f"echo request {i}" for i in range(5)]
