@@ -25,6 +25,7 @@ from typing import Any, Protocol
 
 from aiozk import protocol as _p
 
+from . import _codec
 from ._errors import ConnectionLossError, error_for_code
 
 log = logging.getLogger("aiozkreg.connection")
@@ -283,7 +284,7 @@ class Connection(asyncio.Protocol):
         elif entry.response_cls is None:
             entry.future.set_result(None)
         else:
-            entry.future.set_result(entry.response_cls.deserialize(frame[_REPLY.size :]))
+            entry.future.set_result(_codec.decoder(entry.response_cls)(frame[_REPLY.size :]))
 
     # -- sending --------------------------------------------------------------
 
@@ -326,7 +327,7 @@ class Connection(asyncio.Protocol):
         """
         if xid is None:
             self._xid = xid = (self._xid % 0x7FFFFFFF) + 1
-        payload = request.serialize(xid)
+        payload = _codec.encode(request, xid)
         future: asyncio.Future[Any] = self._loop.create_future()
         self._write(payload)
         self._pending[xid] = _Pending(future, response_cls, hook, path)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import functools
 import struct
 from collections.abc import Sequence
 from typing import Any
@@ -33,7 +34,13 @@ def _data(value: bytes) -> bytes:
 
 
 def _acl(acl: Sequence[ACL] | None, default: Sequence[ACL] = OPEN_ACL_UNSAFE) -> list[Any]:
-    return [entry.to_wire() for entry in (acl if acl is not None else default)]
+    return _wire_acl(tuple(acl if acl is not None else default))
+
+
+@functools.lru_cache(maxsize=64)
+def _wire_acl(acl: tuple[ACL, ...]) -> list[Any]:
+    """aiozk ACL objects for ``acl``, made once (requests only read them)."""
+    return [entry.to_wire() for entry in acl]
 
 
 def _flags(ephemeral: bool, sequential: bool) -> int:

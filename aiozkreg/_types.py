@@ -33,6 +33,8 @@ class ZnodeStat:
 
     @classmethod
     def from_wire(cls, stat: Any) -> ZnodeStat:
+        if isinstance(stat, ZnodeStat):  # the fast codec made it already
+            return stat
         return cls(
             czxid=stat.created_zxid,
             mzxid=stat.last_modified_zxid,

@@ -11,9 +11,10 @@ from typing import Any
 from aiozk import protocol as p
 
 from aiozkreg import ConnectionLossError, ZKRegError, make_digest_acl
+from aiozkreg._codec import Reply
 from aiozkreg._connection import Handshake, Link
 from aiozkreg._ops import _MultiResponse
-from aiozkreg._types import ACL
+from aiozkreg._types import ACL, ZnodeStat
 
 Opener = Callable[..., Awaitable[tuple[Link, Handshake]]]
 WORLD = [ACL(31, "world", "anyone").to_wire()]
@@ -75,7 +76,7 @@ class Client:
         except ZKRegError:
             return None
         if reply is not None:
-            self.script.log.append((self.name, label, "->", self.script.norm(reply)))
+            self.script.log.append((self.name, label, "->", self.script.norm(reply, cls)))
         return reply
 
     async def closed(self) -> None:
@@ -93,8 +94,16 @@ class Script:
     def owner(self, session_id: int) -> Any:
         return self.sessions.get(session_id, session_id and "?")
 
-    def norm(self, value: Any) -> Any:
-        """Comparable values: wall-clock times as "T", session ids as client names."""
+    def norm(self, value: Any, cls: Any = None) -> Any:
+        """Comparable values: wall-clock times as "T", session ids as client names.
+
+        The real link decodes hot replies with aiozkreg's fast codec (``Reply``,
+        ``ZnodeStat``); they are shown as the aiozk classes they stand for.
+        """
+        if isinstance(value, Reply):
+            return (cls.__name__, {n: self.norm(getattr(value, n)) for n, _ in cls.parts})
+        if isinstance(value, ZnodeStat):
+            value = p.stat.Stat(**{wire: getattr(value, ours) for wire, ours in _STAT_NAMES})
         if isinstance(value, _MultiResponse):
             return ["multi", *map(self.norm, value.results)]
         if isinstance(value, list):
@@ -112,6 +121,21 @@ class Script:
         if hasattr(value, "parts"):
             return (type(value).__name__, {n: self.norm(getattr(value, n)) for n, _ in value.parts})
         return value
+
+
+_STAT_NAMES = (
+    ("created_zxid", "czxid"),
+    ("last_modified_zxid", "mzxid"),
+    ("created", "ctime"),
+    ("modified", "mtime"),
+    ("version", "version"),
+    ("child_version", "cversion"),
+    ("acl_version", "aversion"),
+    ("ephemeral_owner", "ephemeral_owner"),
+    ("data_length", "data_length"),
+    ("num_children", "num_children"),
+    ("last_modified_children", "pzxid"),
+)
 
 
 def create(path: str, data: bytes | None = b"", acl: Any = None, flags: int = 0) -> Any:
