@@ -114,7 +114,9 @@ class Opener(Protocol):
     ) -> tuple[Link, Handshake]: ...
 
 
-class _Pending:
+class Pending:
+    """A request waiting for its reply (shared with the in-memory link)."""
+
     __slots__ = ("future", "hook", "path", "response_cls")
 
     def __init__(
@@ -150,7 +152,7 @@ class Connection(asyncio.Protocol):
         self._transport: asyncio.Transport | None = None
         self._buffer = bytearray()
         self._handshake: asyncio.Future[Handshake] = self._loop.create_future()
-        self._pending: dict[int, _Pending] = {}
+        self._pending: dict[int, Pending] = {}
         self._xid = 0
         self._closed = asyncio.Event()
         self._close_reason: BaseException | None = None
@@ -330,7 +332,7 @@ class Connection(asyncio.Protocol):
         payload = _codec.encode(request, xid)
         future: asyncio.Future[Any] = self._loop.create_future()
         self._write(payload)
-        self._pending[xid] = _Pending(future, response_cls, hook, path)
+        self._pending[xid] = Pending(future, response_cls, hook, path)
         return future
 
     async def drain(self) -> None:

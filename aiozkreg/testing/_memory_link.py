@@ -21,7 +21,7 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._connection import ReplyHook, WatchCallback
+from .._connection import Pending, ReplyHook, WatchCallback
 from .._errors import ConnectionLossError, error_for_code
 
 if TYPE_CHECKING:
@@ -30,22 +30,6 @@ if TYPE_CHECKING:
 log = logging.getLogger("aiozkreg.testing.memory")
 
 _SYNC_CONNECTED = 3
-
-
-class _Pending:
-    __slots__ = ("future", "hook", "path", "response_cls")
-
-    def __init__(
-        self,
-        future: asyncio.Future[Any],
-        response_cls: type[Any] | None,
-        hook: ReplyHook | None,
-        path: str | None,
-    ) -> None:
-        self.future = future
-        self.response_cls = response_cls
-        self.hook = hook
-        self.path = path
 
 
 class _Reply:
@@ -103,7 +87,7 @@ class MemoryLink:
         self.session: ServerSession | None = None
         self.ids: list[tuple[str, str]] = [("ip", "127.0.0.1")]  # as a loopback client
         self.watches: set[tuple[bool, str]] = set()  # (child watch?, server path)
-        self._pending: dict[int, _Pending] = {}
+        self._pending: dict[int, Pending] = {}
         self._keys = itertools.count(1)
         self._outbox: deque[_Item] = deque()
         self._flush_handle: asyncio.Handle | None = None
@@ -147,7 +131,7 @@ class MemoryLink:
             raise _copy(reason) if reason else ConnectionLossError(f"{self.address} is closed.")
         key = next(self._keys)
         future: asyncio.Future[Any] = self.loop.create_future()
-        self._pending[key] = _Pending(future, response_cls, hook, path)
+        self._pending[key] = Pending(future, response_cls, hook, path)
         self.last_send = self.loop.time()
         if self._server is not None:  # else it is dropped: the close fails the future
             self._server._handle(self, key, request)
