@@ -251,8 +251,41 @@ class Registry:
         addresses = expand_address(text)
         if not layout.every_address:
             addresses = addresses[:1]
-        host, port = layout.endpoint(addresses[0])
+        known = self._known_real(path)
+        real = known or await self.resolve(path)
+        try:
+            return await self._register_at(path, real, address, text, addresses, acl, layout, data)
+        except NoNodeError:
+            if known is None:
+                raise
+        # the path went away since our other registration there: resolve it afresh
         real = await self.resolve(path)
+        return await self._register_at(path, real, address, text, addresses, acl, layout, data)
+
+    def _known_real(self, path: str) -> str | None:
+        """``path`` itself, if one of our live registrations already sits right under it.
+
+        A node with children is real and cannot be replaced by a symlink, so
+        registering there again needs no round trip to resolve it.
+        """
+        norm = _paths.normalize(path)
+        for registration in self._supervisor.registrations:
+            if registration.active and registration.real_path == norm:
+                return norm
+        return None
+
+    async def _register_at(
+        self,
+        path: str,
+        real: str,
+        address: Address,
+        text: str,
+        addresses: list[str],
+        acl: Sequence[ACL] | None,
+        layout: WireFormat,
+        data: dict[str, Any],
+    ) -> Registration:
+        host, port = layout.endpoint(addresses[0])
         properties = {**data, "pid": os.getpid()}
         event.notify(RegisteringServer(address, real, properties))
         announcement = layout.announce(real, host, port)
@@ -260,20 +293,21 @@ class Registry:
         registration = Registration(
             self._supervisor, path, real, text, nodes, properties, acl, announcement
         )
-        created = await asyncio.gather(
-            *(
-                _ops.create(
-                    self._session,
-                    n,
-                    registration.data,
-                    acl=registration.acl,
-                    ephemeral=True,
-                    sequential=layout.sequential,
-                )
-                for n in nodes
-            ),
-            return_exceptions=True,
-        )
+
+        async def create(node: str) -> str:
+            return await _ops.create(
+                self._session,
+                node,
+                registration.data,
+                acl=registration.acl,
+                ephemeral=True,
+                sequential=layout.sequential,
+            )
+
+        if len(nodes) == 1:  # the usual case: no tasks to gather
+            created: list[str | BaseException] = [await create(nodes[0])]
+        else:
+            created = await asyncio.gather(*map(create, nodes), return_exceptions=True)
         failures = [r for r in created if isinstance(r, BaseException)]
         if failures:
             for result in created:

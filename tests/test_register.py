@@ -165,3 +165,25 @@ async def test_update_changes_data_now_and_for_restores(hosts: str) -> None:
         await expire_session(zk)
         await settle(zk)
         assert await zk.get_properties("/u:1") == {"weight": 5, "pid": os.getpid()}
+
+
+async def test_second_registration_under_a_moved_path_resolves_afresh(
+    hosts: str, events: list[Any]
+) -> None:
+    """Registering again where we already registered skips the resolve, unless the path moved."""
+    async with Registry(hosts) as zk:
+        await zk.ensure_path("/svc/providers")
+        await zk.ensure_path("/real/providers")
+        await zk.register("/svc/providers", "a:1")
+        await zk.register("/svc/providers", "a:2")  # known real: no resolve round trip
+        assert sorted(await zk.get_children("/svc/providers")) == ["a:1", "a:2"]
+        # the path becomes a symlink, in one step (our registrations there go with it)
+        txn = zk.transaction().delete("/svc/providers/a:1").delete("/svc/providers/a:2")
+        await (
+            txn.delete("/svc/providers")
+            .set_data("/svc", b'{"providers ->":"/real/providers"}')
+            .commit()
+        )
+        reg = await zk.register("/svc/providers", "b:1")
+        assert reg.nodes == ("/real/providers/b:1",)
+        assert [e.path for e in events if isinstance(e, RegisteringServer)][-1] == "/real/providers"
