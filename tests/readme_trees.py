@@ -73,3 +73,32 @@ RELATIVE_LINK_TEXT = """\
     /c
   /c
 """
+
+# The README's export of the whole tree after the first import (Python 3 reprs).
+README_EXPORT = """\
+/cms : z4m cms
+  threads = 3
+  /databases
+    /main
+      /providers
+  /providers
+/fooservice
+  secret = '1234'
+  threads = 3
+  /providers
+/lb : ipvs
+  /pools
+    /cms
+      address = '1.2.3.4:80'
+      providers -> /cms/providers
+    /retail
+      address = '1.2.3.5:80'
+      providers -> /cms/providers
+/retail : z4m retail
+  threads = 1
+  /databases
+    main -> /cms/databases/main
+    /ugc
+      /providers
+  /providers
+"""

@@ -12,13 +12,13 @@ from typing import Any
 import pytest
 from aiozk import protocol as p
 from memory_script import create, per_client, transcript
+from waits import first_snapshot, until_states
 
 from aiozkreg import (
     ConnectionLossError,
     FailedConnect,
     Registry,
     SessionState,
-    StateChange,
     WatchedEvent,
 )
 from aiozkreg._connection import Connection, Handshake, Link
@@ -55,27 +55,6 @@ async def test_transcript_matches_the_real_server(fresh_server: ZooKeeperServer)
 # -- scripted faults through the whole client stack ----------------------------------------
 
 
-async def _until(states: Any, *wanted: SessionState) -> list[StateChange]:
-    seen: list[StateChange] = []
-    pending = list(wanted)
-    async with asyncio.timeout(10):
-        async for change in states:
-            seen.append(change)
-            if change.state is pending[0]:
-                pending.pop(0)
-                if not pending:
-                    return seen
-    raise AssertionError(f"state stream ended early: {seen}")
-
-
-async def _wait_for(view: Any, predicate: Any) -> Any:
-    async with asyncio.timeout(10):
-        async for snapshot in view:
-            if predicate(snapshot):
-                return snapshot
-    raise AssertionError("the view ended first")
-
-
 async def test_expire_deletes_ephemerals_and_the_supervisor_restores(
     memory_zookeeper: MemoryZooKeeper, memory_hosts: str
 ) -> None:
@@ -88,9 +67,9 @@ async def test_expire_deletes_ephemerals_and_the_supervisor_restores(
         states = zk.states()
         await memory_zookeeper.expire(old)
         assert old not in memory_zookeeper.sessions
-        await _wait_for(view, lambda names: "p:1" not in names)
-        await _until(states, SessionState.EXPIRED, SessionState.CONNECTED)
-        await _wait_for(view, lambda names: "p:1" in names)
+        await first_snapshot(view, lambda names: "p:1" not in names)
+        await until_states(states, SessionState.EXPIRED, SessionState.CONNECTED)
+        await first_snapshot(view, lambda names: "p:1" in names)
         await settle(zk)
         stat = await observer.exists("/p:1")
         assert stat is not None and stat.ephemeral_owner == zk.client_id[0] != old
@@ -108,7 +87,7 @@ async def test_disconnect_keeps_the_session_and_recreates_nothing(
         session = zk.client_id[0]
         states = zk.states()
         assert memory_zookeeper.disconnect(session) == 1
-        seen = await _until(states, SessionState.SUSPENDED, SessionState.CONNECTED)
+        seen = await until_states(states, SessionState.SUSPENDED, SessionState.CONNECTED)
         assert SessionState.EXPIRED not in [change.state for change in seen]
         await settle(zk)
         assert zk.client_id[0] == session
@@ -148,12 +127,12 @@ async def test_session_times_out_while_partitioned(
         old = zk.client_id[0]
         states = zk.states()
         memory_zookeeper.partition(old)
-        await _until(states, SessionState.SUSPENDED)
-        await _wait_for(view, lambda names: "p:1" not in names)  # the timeout ran out
+        await until_states(states, SessionState.SUSPENDED)
+        await first_snapshot(view, lambda names: "p:1" not in names)  # the timeout ran out
         assert old not in memory_zookeeper.sessions
         memory_zookeeper.heal()
-        await _until(states, SessionState.EXPIRED, SessionState.CONNECTED)
-        await _wait_for(view, lambda names: "p:1" in names)
+        await until_states(states, SessionState.EXPIRED, SessionState.CONNECTED)
+        await first_snapshot(view, lambda names: "p:1" in names)
         assert zk.client_id[0] != old
 
 
@@ -163,11 +142,11 @@ async def test_whole_server_partition_refuses_then_heals(memory_zookeeper: Memor
         session = zk.client_id[0]
         states = zk.states()
         memory_zookeeper.partition()
-        await _until(states, SessionState.SUSPENDED)
+        await until_states(states, SessionState.SUSPENDED)
         with pytest.raises(FailedConnect):
             await Registry(memory_zookeeper.hosts, connect_timeout=0.1).start()
         memory_zookeeper.heal()
-        await _until(states, SessionState.CONNECTED)
+        await until_states(states, SessionState.CONNECTED)
         assert zk.client_id[0] == session
 
 
@@ -190,7 +169,7 @@ async def test_closed_server_is_gone_and_its_clients_suspended() -> None:
         states = zk.states()
         server.close()
         server.close()
-        await _until(states, SessionState.SUSPENDED)
+        await until_states(states, SessionState.SUSPENDED)
         with pytest.raises(FailedConnect):
             await Registry(server.hosts).start()
         with MemoryZooKeeper("closing-test") as again:
@@ -263,12 +242,12 @@ async def test_watches_fire_once_for_what_changed_while_partitioned(
         await zk.get("/quiet", watch=quiet)
         states = zk.states()
         memory_zookeeper.partition(zk.client_id[0])
-        await _until(states, SessionState.SUSPENDED)
+        await until_states(states, SessionState.SUSPENDED)
         await other.set("/d", b"1")
         await other.create("/c/x")
         await other.create("/e")
         memory_zookeeper.heal()
-        await _until(states, SessionState.CONNECTED)
+        await until_states(states, SessionState.CONNECTED)
         async with asyncio.timeout(10):
             for recorder in (data, child, exist):
                 await recorder.changed.wait()

@@ -6,17 +6,16 @@ import asyncio
 import json
 import logging
 import re
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 import pytest
+from waits import first_snapshot
 
 from aiozkreg import (
     CuratorFormat,
     NoProvidersError,
     Provider,
-    Providers,
     Registry,
     RegistryClosedError,
     ServerSetFormat,
@@ -27,16 +26,6 @@ from aiozkreg.testing import expire_session, settle
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
 FORMATS = ["zc.zk", "curator", "serverset"]
-
-
-async def _wait_for(
-    view: Providers, predicate: Callable[[tuple[Provider, ...]], bool], timeout: float = 20
-) -> tuple[Provider, ...]:
-    async with asyncio.timeout(timeout):
-        async for snapshot in view:
-            if predicate(snapshot):
-                return snapshot  # type: ignore[no-any-return]
-    raise AssertionError("the provider set ended first")
 
 
 def _addresses(snapshot: tuple[Provider, ...]) -> list[str]:
@@ -126,7 +115,7 @@ async def test_curator_update_keeps_identity(registry: Registry) -> None:
     assert after["id"] == before["id"]
     assert after["registrationTimeUTC"] == before["registrationTimeUTC"]
     assert after["payload"]["weight"] == 5
-    snapshot = await _wait_for(providers, lambda s: len(s) == 1 and s[0].weight == 5)
+    snapshot = await first_snapshot(providers, lambda s: len(s) == 1 and s[0].weight == 5)
     assert snapshot[0].id == before["id"]
 
 
@@ -214,7 +203,7 @@ async def test_unreadable_child_is_left_out(
         providers = await registry.providers("/")
     assert tuple(providers) == () and "Can't read provider 10.0.0.9:80" in caplog.text
     await registry.register("/", "10.0.0.1:80")
-    await _wait_for(providers, lambda s: _addresses(s) == ["10.0.0.1:80"])
+    await first_snapshot(providers, lambda s: _addresses(s) == ["10.0.0.1:80"])
     await registry.delete("/10.0.0.9:80")  # the test harness could not read it to clean up
 
 
@@ -242,12 +231,12 @@ async def test_set_follows_providers_coming_and_going(
     assert tuple(providers) == ()
     async with Registry(zookeeper_hosts) as other:
         a = await other.register("/svc", "10.0.0.1:80", format=fmt)
-        await _wait_for(providers, lambda s: _addresses(s) == ["10.0.0.1:80"])
+        await first_snapshot(providers, lambda s: _addresses(s) == ["10.0.0.1:80"])
         await other.register("/svc", "10.0.0.2:80", format=fmt)
-        await _wait_for(providers, lambda s: len(s) == 2)
+        await first_snapshot(providers, lambda s: len(s) == 2)
         await a.unregister()
-        await _wait_for(providers, lambda s: _addresses(s) == ["10.0.0.2:80"])
-    await _wait_for(providers, lambda s: s == ())
+        await first_snapshot(providers, lambda s: _addresses(s) == ["10.0.0.2:80"])
+    await first_snapshot(providers, lambda s: s == ())
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -258,13 +247,15 @@ async def test_data_changes_are_followed(registry: Registry, fmt: str) -> None:
     await registry.register("/svc", "10.0.0.2:80", format=fmt)
     providers = await registry.providers("/svc")
     await reg.update(weight=4)
-    await _wait_for(providers, lambda s: [p.weight for p in s if p.host == "10.0.0.1"] == [4.0])
+    await first_snapshot(
+        providers, lambda s: [p.weight for p in s if p.host == "10.0.0.1"] == [4.0]
+    )
     await reg.update(enabled=False)
-    await _wait_for(providers, lambda s: _addresses(s) == ["10.0.0.2:80"])
+    await first_snapshot(providers, lambda s: _addresses(s) == ["10.0.0.2:80"])
     assert len(providers.all) == 2  # still registered, just not picked
     assert {(await providers.pick()).host for _ in range(5)} == {"10.0.0.2"}
     await reg.update(enabled=True)
-    await _wait_for(providers, lambda s: len(s) == 2)
+    await first_snapshot(providers, lambda s: len(s) == 2)
 
 
 async def test_serverset_status_other_than_alive_is_not_picked(registry: Registry) -> None:
@@ -274,12 +265,12 @@ async def test_serverset_status_other_than_alive_is_not_picked(registry: Registr
     providers = await registry.providers("/")
     assert len(providers) == 1
     await registry.set(node, json.dumps({**member, "status": "STOPPING"}).encode())
-    await _wait_for(providers, lambda s: s == ())
+    await first_snapshot(providers, lambda s: s == ())
     assert [p.status for p in providers.all] == ["STOPPING"]
     with pytest.raises(NoProvidersError, match="1 registered, 1 disabled or not ALIVE"):
         await providers.pick()
     await registry.set(node, json.dumps(member).encode())
-    await _wait_for(providers, lambda s: len(s) == 1)
+    await first_snapshot(providers, lambda s: len(s) == 1)
 
 
 async def test_callbacks_only_on_real_changes(registry: Registry) -> None:
@@ -288,7 +279,7 @@ async def test_callbacks_only_on_real_changes(registry: Registry) -> None:
     providers = await registry.providers("/")
     providers(lambda view: seen.append(len(view)))
     reg = await registry.register("/", "10.0.0.1:80", format="curator", weight=1)
-    await _wait_for(providers, lambda s: len(s) == 1)
+    await first_snapshot(providers, lambda s: len(s) == 1)
     await settle(registry)
     await reg.update(weight=1)  # the node is replaced with the same data
     await settle(registry)
@@ -301,12 +292,12 @@ async def test_restored_set_after_its_own_expiry(registry: Registry, zookeeper_h
     providers = await registry.providers("/svc")
     async with Registry(zookeeper_hosts) as other:
         await other.register("/svc", "10.0.0.1:80", format="serverset")
-        await _wait_for(providers, lambda s: len(s) == 1)
+        await first_snapshot(providers, lambda s: len(s) == 1)
         await expire_session(registry)
         await settle(registry)
         assert _addresses(tuple(providers)) == ["10.0.0.1:80"]
         await other.register("/svc", "10.0.0.2:80", format="curator")
-        await _wait_for(providers, lambda s: len(s) == 2)
+        await first_snapshot(providers, lambda s: len(s) == 2)
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -320,7 +311,7 @@ async def test_registration_restored_after_expiry(
     data, _ = await registry.get(node)
     async with Registry(zookeeper_hosts) as observer:
         providers = await observer.providers("/svc")
-        (before,) = await _wait_for(providers, lambda s: len(s) == 1)
+        (before,) = await first_snapshot(providers, lambda s: len(s) == 1)
         dead = await expire_session(registry)
         await settle(registry)
         restored, stat = await observer.get(node)
@@ -341,7 +332,7 @@ async def test_set_follows_a_repointed_symlink(registry: Registry) -> None:
     providers = await registry.providers("/live")
     assert providers.real_path == "/blue" and _addresses(tuple(providers)) == ["10.0.0.1:80"]
     await registry.ln("/green", "/live")
-    await _wait_for(providers, lambda s: _addresses(s) == ["10.0.0.2:80"])
+    await first_snapshot(providers, lambda s: _addresses(s) == ["10.0.0.2:80"])
     assert providers.real_path == "/green"
 
 
@@ -390,7 +381,7 @@ async def test_sticky_moves_when_its_provider_goes(registry: Registry) -> None:
     first = await providers.pick()
     assert {await providers.pick() for _ in range(20)} == {first}
     await regs[first.address].unregister()
-    await _wait_for(providers, lambda s: first not in s)
+    await first_snapshot(providers, lambda s: first not in s)
     second = await providers.pick()
     assert second != first
     assert {await providers.pick() for _ in range(20)} == {second}
@@ -477,7 +468,7 @@ async def test_close_ends_iteration_and_releases_the_watches(
         baseline = registry._session.watch_count()
         async with registry.providers("/svc") as providers:
             assert registry._session.watch_count() == baseline + 4  # the path and each child
-            ended = asyncio.create_task(_wait_for(providers, lambda s: False))
+            ended = asyncio.create_task(first_snapshot(providers, lambda s: False))
             await settle(registry)
         with pytest.raises(AssertionError, match="ended first"):
             await ended

@@ -8,6 +8,7 @@ import json
 from typing import Any
 
 import pytest
+from waits import first_snapshot
 
 from aiozkreg import (
     ConnectionLossError,
@@ -19,14 +20,6 @@ from aiozkreg import (
 from aiozkreg.testing import FaultProxy, ZooKeeperEnsemble, expire_session, settle
 
 
-async def _wait_for(view: Any, predicate: Any, timeout: float = 20) -> Any:
-    async with asyncio.timeout(timeout):
-        async for snapshot in view:
-            if predicate(snapshot):
-                return snapshot
-    raise AssertionError("the view ended first")
-
-
 async def test_registrations_restored_after_expiry(hosts: str) -> None:
     """200 registrations are all re-created in the new session after an expiry."""
     async with Registry(hosts) as observer, Registry(hosts) as zk:
@@ -34,8 +27,8 @@ async def test_registrations_restored_after_expiry(hosts: str) -> None:
         await asyncio.gather(*(zk.register("/svc", f"10.0.0.1:{p}") for p in range(200)))
         view = await observer.children("/svc")
         await expire_session(zk)
-        await _wait_for(view, lambda names: len(names) == 0)
-        await _wait_for(view, lambda names: len(names) == 200)
+        await first_snapshot(view, lambda names: len(names) == 0)
+        await first_snapshot(view, lambda names: len(names) == 200)
         await settle(zk)
         owners = {
             (await observer.exists(f"/svc/{name}")).ephemeral_owner  # type: ignore[union-attr]
@@ -62,7 +55,7 @@ async def test_registration_deleted_by_another_client_comes_back(hosts: str) -> 
         await zk.register("/", "victim:1")
         view = await other.children("/")
         await other.delete("/victim:1")
-        await _wait_for(view, lambda names: "victim:1" in names)
+        await first_snapshot(view, lambda names: "victim:1" in names)
         await settle(zk)
         stat = await other.exists("/victim:1")
         assert stat is not None and stat.ephemeral_owner == zk.client_id[0]
@@ -169,11 +162,11 @@ async def test_partition_longer_than_timeout(
         conf = await zk.properties("/conf")
         watcher = await other.children("/svc")
         fault_proxy.stall()
-        await _wait_for(watcher, lambda names: len(names) == 0)  # the server expired us
+        await first_snapshot(watcher, lambda names: len(names) == 0)  # the server expired us
         await other.set("/conf", b'{"v":2}')
         await other.create("/svc/newcomer:1", ephemeral=True)
         fault_proxy.heal()
-        await _wait_for(watcher, lambda names: len(names) == 4)
+        await first_snapshot(watcher, lambda names: len(names) == 4)
         await settle(zk)
         assert sorted(providers) == ["h:0", "h:1", "h:2", "newcomer:1"]
         assert conf["v"] == 2
@@ -204,7 +197,7 @@ async def test_ensemble_leader_killed_loses_no_registration(
                     continue
                 except NodeExistsError:
                     break
-            await _wait_for(view, lambda names: "after-kill:1" in names)
+            await first_snapshot(view, lambda names: "after-kill:1" in names)
             await settle(zk)
             for name, czxid in czxids.items():
                 stat = await other.exists(f"/ens/{name}")

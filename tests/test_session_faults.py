@@ -3,33 +3,18 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
 
 import pytest
+from waits import until_states
 
 from aiozkreg import (
     NoAuthError,
     Registry,
     SessionState,
-    StateChange,
     WatchedEvent,
     make_digest_acl,
 )
 from aiozkreg.testing import FaultProxy, ZooKeeperEnsemble, ZooKeeperServer, expire_session
-
-
-async def _until(states: AsyncIterator[StateChange], *wanted: SessionState) -> list[StateChange]:
-    """Collect state changes until each wanted state has been seen, in order."""
-    seen: list[StateChange] = []
-    pending = list(wanted)
-    async with asyncio.timeout(30):
-        async for change in states:
-            seen.append(change)
-            if change.state is pending[0]:
-                pending.pop(0)
-                if not pending:
-                    return seen
-    raise AssertionError(f"state stream ended early: {seen}")
 
 
 class Recorder:
@@ -54,7 +39,7 @@ async def test_reset_link_recovers_at_once_with_same_session(
         session = zk.client_id[0]
         states = zk.states()
         fault_proxy.cut()
-        await _until(states, SessionState.SUSPENDED)  # noticed at once, not a heartbeat later
+        await until_states(states, SessionState.SUSPENDED)  # noticed at once, not a heartbeat later
         fault_proxy.heal()
         loop = asyncio.get_running_loop()
         began = loop.time()
@@ -73,10 +58,10 @@ async def test_loss_is_noticed_immediately_on_reset(
         loop = asyncio.get_running_loop()
         began = loop.time()
         fault_proxy.cut()
-        await _until(states, SessionState.SUSPENDED)
+        await until_states(states, SessionState.SUSPENDED)
         assert loop.time() - began < 1.0
         fault_proxy.heal()
-        await _until(states, SessionState.CONNECTED)
+        await until_states(states, SessionState.CONNECTED)
 
 
 @pytest.mark.slow
@@ -91,10 +76,10 @@ async def test_server_outage_shorter_than_timeout_keeps_session() -> None:
             session = zk.client_id[0]
             states = zk.states()
             await server.astop()
-            await _until(states, SessionState.SUSPENDED)
+            await until_states(states, SessionState.SUSPENDED)
             await asyncio.sleep(4.0)  # the outage itself, not a synchronisation
             await server.astart()
-            changes = await _until(states, SessionState.CONNECTED)
+            changes = await until_states(states, SessionState.CONNECTED)
             assert SessionState.EXPIRED not in [c.state for c in changes]
             assert zk.client_id[0] == session
             stat = await zk.exists("/eph")
@@ -120,12 +105,12 @@ async def test_black_hole_longer_than_timeout_makes_new_session(
         loop = asyncio.get_running_loop()
         began = loop.time()
         fault_proxy.stall()
-        await _until(states, SessionState.SUSPENDED)
+        await until_states(states, SessionState.SUSPENDED)
         assert loop.time() - began < 1.5  # 2/3 of the timeout, plus scheduling
         await asyncio.wait_for(deleted.changed.wait(), 20)  # the server expired the session
         assert [e.type.name for e in deleted.events] == ["DELETED"]
         fault_proxy.heal()
-        changes = await _until(states, SessionState.EXPIRED, SessionState.CONNECTED)
+        changes = await until_states(states, SessionState.EXPIRED, SessionState.CONNECTED)
         assert [c.state for c in changes][-3:] == [
             SessionState.EXPIRED,
             SessionState.CONNECTING,
@@ -141,7 +126,7 @@ async def test_expire_session_forces_new_session(hosts: str) -> None:
         await zk.create("/eph", ephemeral=True)
         states = zk.states()
         old = await expire_session(zk)
-        await _until(states, SessionState.EXPIRED, SessionState.CONNECTED)
+        await until_states(states, SessionState.EXPIRED, SessionState.CONNECTED)
         assert zk.client_id[0] != old
         assert await observer.exists("/eph") is None
 
@@ -164,12 +149,12 @@ async def test_watches_fire_once_for_changes_while_disconnected(
         data, child, exist = await _set_three_watches(zk)
         states = zk.states()
         fault_proxy.cut()
-        await _until(states, SessionState.SUSPENDED)
+        await until_states(states, SessionState.SUSPENDED)
         await other.set("/d", b"1")
         await other.create("/c/x")
         await other.create("/e")
         fault_proxy.heal()
-        await _until(states, SessionState.CONNECTED)
+        await until_states(states, SessionState.CONNECTED)
         async with asyncio.timeout(10):
             for recorder in (data, child, exist):
                 await recorder.changed.wait()
@@ -191,10 +176,10 @@ async def test_watches_do_not_fire_when_nothing_changed(
         recorders = await _set_three_watches(zk)
         states = zk.states()
         fault_proxy.cut()
-        await _until(states, SessionState.SUSPENDED)
+        await until_states(states, SessionState.SUSPENDED)
         await other.set("/unrelated", b"moves the zxid on")
         fault_proxy.heal()
-        await _until(states, SessionState.CONNECTED)
+        await until_states(states, SessionState.CONNECTED)
         await zk.exists("/")
         await asyncio.sleep(0)
         assert [r.events for r in recorders] == [[], [], []]
@@ -218,7 +203,7 @@ async def test_requests_wait_for_reconnect(fault_proxy: FaultProxy, fault_proxy_
     async with Registry(fault_proxy_hosts, session_timeout=8.0) as zk:
         states = zk.states()
         fault_proxy.cut()
-        await _until(states, SessionState.SUSPENDED)
+        await until_states(states, SessionState.SUSPENDED)
         pending = asyncio.create_task(zk.create("/made-while-down"))
         done, _ = await asyncio.wait({pending}, timeout=0.3)
         assert not done
@@ -235,7 +220,7 @@ async def test_request_while_suspended_times_out(
     async with Registry(fault_proxy_hosts, session_timeout=8.0, request_timeout=0.3) as zk:
         states = zk.states()
         fault_proxy.cut()
-        await _until(states, SessionState.SUSPENDED)
+        await until_states(states, SessionState.SUSPENDED)
         with pytest.raises(RequestTimeoutError):
             await zk.exists("/")
         fault_proxy.heal()
@@ -250,9 +235,9 @@ async def test_digest_auth_survives_reconnect(
         await zk.create("/private", b"mine", acl=acl)
         states = zk.states()
         fault_proxy.cut()
-        await _until(states, SessionState.SUSPENDED)
+        await until_states(states, SessionState.SUSPENDED)
         fault_proxy.heal()
-        await _until(states, SessionState.CONNECTED)
+        await until_states(states, SessionState.CONNECTED)
         data, _ = await zk.get("/private")
         assert data == b"mine"
         async with Registry(zookeeper_hosts) as stranger:
@@ -300,7 +285,7 @@ async def test_ensemble_leader_killed_keeps_session(
         session = zk.client_id[0]
         states = zk.states()
         await asyncio.to_thread(leader.kill)
-        await _until(states, SessionState.SUSPENDED, SessionState.CONNECTED)
+        await until_states(states, SessionState.SUSPENDED, SessionState.CONNECTED)
         assert zk.connected_to != leader.address
         assert zk.client_id[0] == session
         stat = await zk.exists(path)
@@ -334,7 +319,7 @@ async def test_read_in_flight_at_loss_waits_without_blocking_the_loop(
         await asyncio.sleep(0)  # the reads are on the wire
         fault_proxy.cut()
         states = zk.states()
-        await _until(states, SessionState.SUSPENDED)
+        await until_states(states, SessionState.SUSPENDED)
         fault_proxy.heal()
         results = await asyncio.gather(*reads)
         stop.set()
@@ -356,7 +341,7 @@ async def test_keeper_failure_closes_the_registry_loudly(
 
     zk._session._attach = broken  # type: ignore[method-assign,assignment]
     fault_proxy.cut()
-    await _until(states, SessionState.CLOSED)
+    await until_states(states, SessionState.CLOSED)
     assert any(r.levelname == "CRITICAL" for r in caplog.records)
     from aiozkreg import RegistryClosedError
 

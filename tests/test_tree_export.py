@@ -8,37 +8,9 @@ from typing import Any
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
-from readme_trees import PROPERTY_LINK_TEXT, RELATIVE_LINK_TEXT, TREE_TEXT
+from readme_trees import PROPERTY_LINK_TEXT, README_EXPORT, RELATIVE_LINK_TEXT, TREE_TEXT
 
 from aiozkreg._tree import TreeNode, format_tree, literal_repr, parse_tree
-
-README_EXPORT = """\
-/cms : z4m cms
-  threads = 3
-  /databases
-    /main
-      /providers
-  /providers
-/fooservice
-  secret = '1234'
-  threads = 3
-  /providers
-/lb : ipvs
-  /pools
-    /cms
-      address = '1.2.3.4:80'
-      providers -> /cms/providers
-    /retail
-      address = '1.2.3.5:80'
-      providers -> /cms/providers
-/retail : z4m retail
-  threads = 1
-  /databases
-    main -> /cms/databases/main
-    /ugc
-      /providers
-  /providers
-"""
 
 
 def test_readme_export_of_root() -> None:

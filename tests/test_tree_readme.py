@@ -14,7 +14,13 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
-from readme_trees import PROPERTY_LINK_TEXT, RELATIVE_LINK_TEXT, TREE_TEXT, TREE_TEXT_2
+from readme_trees import (
+    PROPERTY_LINK_TEXT,
+    README_EXPORT,
+    RELATIVE_LINK_TEXT,
+    TREE_TEXT,
+    TREE_TEXT_2,
+)
 
 from aiozkreg import ACL, BadPropertyLink, LinkLoop, NoNodeError, Perm, Registry, parse_tree
 from aiozkreg.testing import settle
@@ -37,34 +43,6 @@ async def zk(hosts: str) -> AsyncIterator[Registry]:
             await registry.register("/fooservice/providers", ("192.168.0.42", port))
         yield registry
 
-
-EXPORT_1 = """\
-/cms : z4m cms
-  threads = 3
-  /databases
-    /main
-      /providers
-  /providers
-/fooservice
-  secret = '1234'
-  threads = 3
-  /providers
-/lb : ipvs
-  /pools
-    /cms
-      address = '1.2.3.4:80'
-      providers -> /cms/providers
-    /retail
-      address = '1.2.3.5:80'
-      providers -> /cms/providers
-/retail : z4m retail
-  threads = 1
-  /databases
-    main -> /cms/databases/main
-    /ugc
-      /providers
-  /providers
-"""
 
 EXPORT_TRIMMED = """\
 /cms : z4m cms
@@ -95,7 +73,7 @@ EXPORT_TRIMMED = """\
 async def test_import_export_trim_delete(zk: Registry) -> None:
     """Import, export (whole and partial, with ephemerals), re-import, trim, delete_recursive."""
     assert await zk.import_tree(TREE_TEXT) == []
-    assert await zk.export_tree() == EXPORT_1
+    assert await zk.export_tree() == README_EXPORT
     assert await zk.export_tree("/fooservice") == (
         "/fooservice\n  secret = '1234'\n  threads = 3\n  /providers\n"
     )
@@ -108,7 +86,7 @@ async def test_import_export_trim_delete(zk: Registry) -> None:
 
     changes = await zk.import_tree(TREE_TEXT_2)
     assert [str(c) for c in changes] == ["extra path not trimmed: /lb/pools/retail"]
-    assert (await zk.export_tree()).replace("threads = 4", "threads = 3", 1) == EXPORT_1
+    assert (await zk.export_tree()).replace("threads = 4", "threads = 3", 1) == README_EXPORT
 
     dry = await zk.import_tree(TREE_TEXT_2, trim=True, dry_run=True)
     assert [str(c) for c in dry] == ["would delete /lb/pools/retail."]

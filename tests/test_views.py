@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from waits import first_snapshot
 
 from aiozkreg import Children, Properties, PropertiesSnapshot, Registry
 from aiozkreg._session import WatchKind
@@ -25,15 +26,6 @@ async def zk(hosts: str) -> AsyncIterator[Registry]:
         yield registry
 
 
-async def _next_where(view: Any, predicate: Any) -> Any:
-    """The first snapshot of ``view`` that satisfies ``predicate``."""
-    async with asyncio.timeout(10):
-        async for snapshot in view:
-            if predicate(snapshot):
-                return snapshot
-    raise AssertionError("the view ended first")
-
-
 async def test_children_view_follows_registrations(zk: Registry) -> None:
     """children() lists providers and keeps up as servers register (README example)."""
     await zk.register("/fooservice/providers", ("192.168.0.42", 8080))
@@ -41,7 +33,7 @@ async def test_children_view_follows_registrations(zk: Registry) -> None:
     assert isinstance(addresses, Children)
     assert sorted(addresses) == ["192.168.0.42:8080"]
     await zk.register("/fooservice/providers", ("192.168.0.42", 8081))
-    await _next_where(addresses, lambda names: len(names) == 2)
+    await first_snapshot(addresses, lambda names: len(names) == 2)
     assert sorted(addresses) == ["192.168.0.42:8080", "192.168.0.42:8081"]
     assert len(addresses) == 2 and "192.168.0.42:8081" in addresses
     assert addresses.path == addresses.real_path == "/fooservice/providers"
@@ -54,7 +46,7 @@ async def test_children_callback_called_now_and_on_change(zk: Registry) -> None:
     assert addresses(lambda view: calls.append(sorted(view))) is addresses
     assert calls == [[]]
     await zk.register("/fooservice/providers", ("192.168.0.42", 8082))
-    await _next_where(addresses, lambda names: names)
+    await first_snapshot(addresses, lambda names: names)
     assert calls == [[], ["192.168.0.42:8082"]]
 
 
@@ -104,7 +96,7 @@ async def test_properties_without_watch(zk: Registry) -> None:
     watched = await zk.properties("/fooservice")
     await p2.update(threads=3)
     assert p2["threads"] == 3
-    await _next_where(watched, lambda snap: snap["threads"] == 3)
+    await first_snapshot(watched, lambda snap: snap["threads"] == 3)
     assert [dict(s) for s in [snap async for snap in p2]] == [dict(p2)]
 
 
@@ -180,7 +172,7 @@ async def test_slow_consumer_sees_monotonic_states_and_the_last(zk: Registry) ->
 async def test_snapshots_are_immutable(zk: Registry) -> None:
     """Snapshots do not change when the node does."""
     view = await zk.properties("/fooservice")
-    first = await _next_where(view, lambda s: True)
+    first = await first_snapshot(view, lambda s: True)
     assert isinstance(first, PropertiesSnapshot)
     await view.update(threads=7)
     assert first["threads"] == 1 and view["threads"] == 7
@@ -197,7 +189,7 @@ async def test_many_iterators_and_callbacks_share_one_watch(zk: Registry) -> Non
     for i, view in enumerate(views):
         view(lambda v, i=i: calls.__setitem__(i, calls[i] + 1))
     tasks = [
-        asyncio.create_task(_next_where(view, lambda names: "c" in names))
+        asyncio.create_task(first_snapshot(view, lambda names: "c" in names))
         for view in views
         for _ in range(2)
     ]
@@ -226,9 +218,9 @@ async def test_failing_callback_is_dropped_others_continue(
     armed[0] = True
     with caplog.at_level(logging.ERROR, logger="aiozkreg"):
         await zk.create("/fooservice/providers/a")
-        await _next_where(view, lambda names: names)
+        await first_snapshot(view, lambda names: names)
         await zk.create("/fooservice/providers/b")
-        await _next_where(view, lambda names: len(names) == 2)
+        await first_snapshot(view, lambda names: len(names) == 2)
         await settle(zk)
     assert good == [0, 1, 2]
     assert sum("boom" in r.getMessage() or r.exc_info is not None for r in caplog.records) == 1
