@@ -202,6 +202,8 @@ class WireFormat(ABC):
     """Created ephemeral-sequential (the server appends the number)."""
     every_address: ClassVar[bool] = False
     """A blank host registers one node per address (else only the first)."""
+    records_pid: ClassVar[bool] = False
+    """A registration adds ``pid`` (this process id) to its properties (zc.zk only)."""
 
     def announce(
         self,
@@ -257,6 +259,7 @@ class ZcZkFormat(WireFormat):
 
     name: ClassVar[str] = "zc.zk"
     every_address: ClassVar[bool] = True
+    records_pid: ClassVar[bool] = True
 
     def endpoint(self, address: str) -> tuple[str, int]:
         try:

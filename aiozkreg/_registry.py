@@ -286,7 +286,7 @@ class Registry:
         data: dict[str, Any],
     ) -> Registration:
         host, port = layout.endpoint(addresses[0])
-        properties = {**data, "pid": os.getpid()}
+        properties = {**data, "pid": os.getpid()} if layout.records_pid else dict(data)
         event.notify(RegisteringServer(address, real, properties))
         announcement = layout.announce(real, host, port)
         nodes = [_paths.join(real, layout.node_name(announcement, a)) for a in addresses]

@@ -68,7 +68,7 @@ async def test_curator_registration_layout(registry: Registry) -> None:
     assert document["name"] == "echo" and document["id"] == name
     assert (document["address"], document["port"], document["sslPort"]) == ("10.0.0.7", 8080, 8443)
     assert document["payload"]["@class"] == "java.util.LinkedHashMap"
-    assert document["payload"]["weight"] == 3 and "pid" in document["payload"]
+    assert document["payload"]["weight"] == 3 and "pid" not in document["payload"]
     assert document["serviceType"] == "DYNAMIC" and document["uriSpec"]["parts"][0] == {
         "value": "scheme",
         "variable": True,
