@@ -226,7 +226,7 @@ class Providers(View):
         return self._decoded()
 
     def _notify(self) -> None:
-        if not self.deleted:
+        if not self.deleted and self.error is None:
             current = self._snapshot()
             if current == self._notified:
                 return  # the data changed, not what it decodes to
@@ -238,7 +238,11 @@ class Providers(View):
         source = self._source
         assert source is not None
         seen, last = 0, None
-        while not self._closed and not source.deleted and not source.closed:
+        while not self._closed:
+            if source.error is not None:
+                raise source.error
+            if source.deleted or source.closed:
+                return
             if source.version != seen:
                 seen = source.version
                 snapshot = self._snapshot()
@@ -277,6 +281,8 @@ class Providers(View):
         while True:
             if self._closed:
                 raise RegistryClosedError(f"The provider set of {self.path} is closed.")
+            if self.error is not None:  # it stopped following: its state is stale
+                raise self.error
             candidates = self._candidates()
             chosen = self.strategy.pick(candidates, self._load) if candidates else None
             if chosen is not None:

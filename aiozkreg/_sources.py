@@ -17,6 +17,21 @@ How a source stays current:
   source is *deleted*: empty, and its views are told.
 - Nodes holding the symlinks that were followed are watched too, so a
   view follows its path when a link changes.
+
+Freshness (the rule that lets a new view share a source): every watch
+event bumps the source's ``wanted`` count at once, on the protocol reader,
+and every completed read records the count it started from in ``done``.
+ZooKeeper sends a watch event before the reply to the write that caused
+it, so when a write by this registry returns, every source it touched has
+``wanted > done``. :meth:`Hub.source` hands a shared source to a new view
+only when ``done == wanted`` (waiting for the refresh otherwise), and never
+hands out a source whose node was deleted or whose refresh the server
+refused: those are dropped from the table and the new view loads afresh.
+A clean source costs no round trip.
+
+A refresh the server refuses (``NoAuthError`` after an ACL change, say)
+*fails* the source: it stops watching, ``error`` holds the refusal, its
+views' iterators raise it and their callbacks are told.
 """
 
 from __future__ import annotations
@@ -35,6 +50,8 @@ from ._errors import (
     LinkLoop,
     NoNodeError,
     RegistryClosedError,
+    RequestTimeoutError,
+    ServerError,
     ZKConnectionError,
 )
 from ._session import EventType, Session, WatchedEvent, WatchKind
@@ -56,8 +73,11 @@ class Source:
     __slots__ = (
         "_busy",
         "_changed",
+        "_refreshed",
         "closed",
         "deleted",
+        "done",
+        "error",
         "hub",
         "link_nodes",
         "path",
@@ -68,6 +88,7 @@ class Source:
         "spread",
         "version",
         "views",
+        "wanted",
         "zxid",
     )
 
@@ -81,7 +102,11 @@ class Source:
         self.version = 0  # bumped on every publish
         self.deleted = False
         self.closed = False
+        self.error: Exception | None = None  # the refusal that ended it
+        self.wanted = 0  # watch events seen
+        self.done = 0  # the events the last completed read covers
         self._changed: asyncio.Event | None = None  # made when an iterator waits
+        self._refreshed: asyncio.Event | None = None  # made when a new view waits
         self.queued = False
         self.spread = False
         self._busy: asyncio.Event | None = None  # set while a read or ingest runs
@@ -121,6 +146,33 @@ class Source:
             self._changed = asyncio.Event()
         return self._changed
 
+    @property
+    def fresh(self) -> bool:
+        """Every watch event seen so far is covered by a completed read."""
+        return self.done == self.wanted
+
+    @property
+    def usable(self) -> bool:
+        """May be handed to a new view (once fresh): not deleted, failed or closed."""
+        return not (self.deleted or self.closed or self.error is not None)
+
+    @property
+    def awaited(self) -> bool:
+        """A new view is waiting for this source to become fresh."""
+        return self._refreshed is not None
+
+    async def until_refreshed(self) -> None:
+        """Wait for the next completed (or failed) refresh."""
+        if self._refreshed is None:
+            self._refreshed = asyncio.Event()
+        await self._refreshed.wait()
+
+    def refreshed(self) -> None:
+        """A refresh ended: wake those waiting for freshness."""
+        if self._refreshed is not None:
+            self._refreshed.set()
+            self._refreshed = None
+
     # -- events (on the protocol reader: only mark dirty) ----------------------------
 
     def _on_event(self, event: WatchedEvent) -> None:
@@ -141,8 +193,9 @@ class Source:
 
     async def refresh(self) -> None:
         async with self.exclusive():
-            if self.closed or self.deleted:
+            if not self.usable:
                 return
+            covers = self.wanted  # events after this point need another read
             if self.path != self.real_path or self.link_nodes:
                 await self._relocate()
             try:
@@ -151,6 +204,7 @@ class Source:
                 await self._relocate()
                 if not self.deleted:
                     await self._read_and_publish()
+            self.done = max(self.done, covers)
 
     async def _relocate(self) -> None:
         """Resolve the original path again (watching the links on the way)."""
@@ -201,7 +255,17 @@ class Source:
     def _delete(self) -> None:
         log.info("The node of view %s (%s) was deleted.", self.path, self.real_path)
         self.deleted = True
+        self.hub.forget(self)
         self.publish(self.empty())
+
+    def fail(self, error: Exception) -> None:
+        """The server refused to let us follow the node: stop, and tell the views."""
+        log.warning("The view of %s stops following %s: %s", self.path, self.real_path, error)
+        self.error = error
+        self.hub.forget(self)
+        self.detach()
+        for view in list(self.views):
+            view._notify()
 
     def empty(self) -> Any:
         raise NotImplementedError
@@ -295,7 +359,7 @@ class DataSource(Source):
     async def ingest(self, data: bytes, stat: ZnodeStat) -> None:
         """Adopt what we just wrote ourselves, unless a newer state is held."""
         async with self.exclusive():
-            if stat.mzxid <= self.zxid or self.deleted:
+            if stat.mzxid <= self.zxid or not self.usable:
                 return
             state = await self.resolve_links(decode_properties(data, self.real_path))
             if stat.mzxid > self.zxid:
@@ -341,6 +405,9 @@ class Hub:
         ``cls``: a Source subclass of one's own, shared under ``(cls, path)``.
         """
         key: tuple[object, str] = (kind, path) if cls is None else (cls, path)
+        deadline = asyncio.get_running_loop().time() + (
+            self.session.request_timeout or self.session.timeout * 2
+        )
         while True:
             if self._closed:
                 raise RegistryClosedError("The registry is closed.")
@@ -354,6 +421,12 @@ class Hub:
                 if source.ready.cancelled() and not (task and task.cancelling()):
                     continue  # its first loader gave up, not us: try again ourselves
                 raise
+            if not source.usable:
+                self.forget(source)  # deleted or failed: the new view loads afresh
+                continue
+            if not source.fresh:  # a watch event is not read yet: wait for the read
+                await self._until_refreshed(source, deadline)
+                continue
             return source
         if cls is None:
             cls = ChildrenSource if kind is WatchKind.CHILD else DataSource
@@ -376,6 +449,21 @@ class Hub:
             self._loaded = source.ready  # a done future, shared instead of one per source
         source.ready = self._loaded
         return source
+
+    async def _until_refreshed(self, source: Source, deadline: float) -> None:
+        remaining = deadline - asyncio.get_running_loop().time()
+        try:
+            async with asyncio.timeout(max(remaining, 0)):
+                await source.until_refreshed()
+        except TimeoutError:
+            raise RequestTimeoutError(
+                f"The view of {source.path} could not catch up with ZooKeeper in time."
+            ) from None
+
+    def forget(self, source: Source) -> None:
+        """Never hand ``source`` to a new view again (its views keep it)."""
+        if self.sources.get(source.key) is source:
+            del self.sources[source.key]
 
     def release(self, source: Source, view: View) -> None:
         source.views = [v for v in source.views if v is not view]
@@ -401,6 +489,7 @@ class Hub:
     def mark_dirty(self, source: Source, *, spread: bool = False) -> None:
         if source.closed or self._closed:
             return
+        source.wanted += 1
         source.spread = source.spread or spread
         if not source.queued:
             source.queued = True
@@ -429,17 +518,19 @@ class Hub:
         try:
             if source.spread:
                 source.spread = False
-                await asyncio.sleep(random.uniform(0, min(0.5, 0.002 * len(self.sources))))
+                if not source.awaited:  # nobody waits for it: spread the herd
+                    await asyncio.sleep(random.uniform(0, min(0.5, 0.002 * len(self.sources))))
             await source.refresh()
         except RegistryClosedError:
             return
         except ZKConnectionError as exc:
             log.debug("Refreshing %s waits for the session: %s", source.path, exc)
             retry = True
-        except Exception:
-            log.exception("Refreshing the view of %s failed; it stops updating.", source.path)
+        except ServerError as exc:  # refused (NoAuth after an ACL change, say): surface it
+            source.fail(exc)
         finally:
             self._limit.release()
+            source.refreshed()
             if not retry:
                 self._settled()
         if retry:

@@ -104,6 +104,15 @@ class View:
         return self._source is not None and self._source.deleted
 
     @property
+    def error(self) -> Exception | None:
+        """Why the view stopped following its node (``NoAuthError``, say), or None.
+
+        Once set, the view keeps its last state, its iterators raise this
+        error and its callbacks have been called a last time.
+        """
+        return self._source.error if self._source is not None else None
+
+    @property
     def closed(self) -> bool:
         return self._closed
 
@@ -132,8 +141,8 @@ class View:
                 entry.pending = True
                 continue
             self._invoke(entry, deleted)
-        if deleted:
-            self._callbacks.clear()
+        if deleted or self.error is not None:
+            self._callbacks.clear()  # the view ended: that was the last call
 
     def _invoke(self, entry: _Callback, deleted: bool) -> None:
         try:
@@ -192,7 +201,11 @@ class View:
             yield self._snapshot()
             return
         seen = 0
-        while not self._closed and not source.deleted and not source.closed:
+        while not self._closed:
+            if source.error is not None:
+                raise source.error
+            if source.deleted or source.closed:
+                return
             if source.version != seen:
                 seen = source.version
                 yield self._snapshot()
