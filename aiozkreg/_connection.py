@@ -11,6 +11,10 @@ so the table never goes out of step with the server.
 
 Ping timing is the session's job (it owns the loop that waits on the link);
 the connection only records when it last heard from the server.
+
+A request whose frame is longer than :attr:`Connection.max_request_size` is
+refused in :meth:`Connection.send` before anything is written (ZooKeeper
+would drop the whole link over it, failing every request in flight).
 """
 
 from __future__ import annotations
@@ -26,7 +30,7 @@ from typing import Any, Protocol
 from aiozk import protocol as _p
 
 from . import _codec
-from ._errors import ConnectionLossError, error_for_code
+from ._errors import ConnectionLossError, RequestTooLargeError, error_for_code
 
 log = logging.getLogger("aiozkreg.connection")
 
@@ -34,6 +38,14 @@ _SIZE = struct.Struct("!i")
 _REPLY = struct.Struct("!iqi")
 _CONNECT = struct.Struct("!iiqi")
 _MAX_FRAME = 64 * 1024 * 1024
+
+DEFAULT_MAX_REQUEST_SIZE = 0xFFFFF
+"""ZooKeeper's default ``jute.maxbuffer``. The server reads a request's 4-byte
+length prefix and closes the connection if that length (the frame after the
+prefix: xid, opcode and body) is greater than ``jute.maxbuffer``
+(``NIOServerCnxn.readLength`` and ``NettyServerCnxn``, 3.8); a frame of
+exactly this many bytes is accepted."""
+NO_REQUEST_LIMIT = 0x7FFFFFFF  # a raw link's: the largest length a frame prefix can carry
 
 WATCH_XID = -1
 PING_XID = -2
@@ -75,6 +87,8 @@ class Link(Protocol):
     last_recv: float
     last_send: float
     on_lost: Callable[[Link], None] | None
+    max_request_size: int
+    """Longest request frame :meth:`send` accepts (else RequestTooLargeError)."""
 
     @property
     def address(self) -> str: ...
@@ -160,6 +174,7 @@ class Connection(asyncio.Protocol):
         self._writable.set()
         self.last_zxid = 0
         self.on_lost: Callable[[Link], None] | None = None  # set by the session
+        self.max_request_size = NO_REQUEST_LIMIT  # the session sets its own
         self.last_recv = self._loop.time()
         self.last_send = self.last_recv
 
@@ -326,10 +341,15 @@ class Connection(asyncio.Protocol):
         ``hook`` is called with the reply's error code while the reply is
         being dispatched, before any later frame: the place to record a watch
         exactly when the server has set it.
+
+        A request longer than :attr:`max_request_size` raises
+        :class:`RequestTooLargeError` and is not sent.
         """
         if xid is None:
             self._xid = xid = (self._xid % 0x7FFFFFFF) + 1
         payload = _codec.encode(request, xid)
+        if len(payload) > self.max_request_size:
+            raise RequestTooLargeError(len(payload), self.max_request_size)
         future: asyncio.Future[Any] = self._loop.create_future()
         self._write(payload)
         self._pending[xid] = Pending(future, response_cls, hook, path)
@@ -368,7 +388,10 @@ class Connection(asyncio.Protocol):
 
 
 def _copy(exc: BaseException | None) -> BaseException:
-    """A fresh exception like ``exc`` for each waiter (connection errors take one message)."""
+    """A fresh exception like ``exc`` for each waiter (connection errors take one message),
+    with the same ``__cause__``."""
     if exc is None:
         return ConnectionLossError("Connection closed.")
-    return type(exc)(str(exc))
+    copy = type(exc)(str(exc))
+    copy.__cause__ = exc.__cause__
+    return copy

@@ -3,8 +3,10 @@
 ::
 
     ZKRegError
-    ├── RegistryClosedError            the registry was closed (or never started)
+    ├── RegistryClosedError            the registry was closed (or never started; or it
+    │                                  closed itself after a failure: that is __cause__)
     ├── InvalidPathError               a path ZooKeeper would reject (also a ValueError)
+    ├── RequestTooLargeError           over the server's request size limit (also a ValueError)
     ├── ZKConnectionError              the link to ZooKeeper is not usable
     │   ├── FailedConnect              start() could not connect in time
     │   ├── ConnectionLossError        the link dropped while a request was out
@@ -43,11 +45,35 @@ class ZKRegError(Exception):
 
 
 class RegistryClosedError(ZKRegError):
-    """The registry is closed, or was never started."""
+    """The registry is closed, or was never started.
+
+    When the registry closed itself because of an internal failure, this
+    error's ``__cause__`` is that failure.
+    """
 
 
 class InvalidPathError(ZKRegError, ValueError):
     """A path that ZooKeeper would reject: relative, trailing '/', empty parts."""
+
+
+class RequestTooLargeError(ZKRegError, ValueError):
+    """A request is larger than ZooKeeper accepts; it was not sent.
+
+    ZooKeeper closes the connection on any request whose frame (everything
+    after the 4-byte length prefix) is over its ``jute.maxbuffer``, 0xfffff
+    bytes (1 MiB - 1) unless the server was started with another value.
+    ``size`` is the request's size in bytes (or its data's, when that alone
+    is over), ``limit`` the registry's ``max_request_size``.
+    """
+
+    def __init__(self, size: int, limit: int, what: str = "The request") -> None:
+        self.size = size
+        self.limit = limit
+        super().__init__(
+            f"{what} is {size} bytes, over the limit of {limit} bytes that ZooKeeper accepts "
+            "(its jute.maxbuffer); it was not sent. For a server with a larger "
+            "jute.maxbuffer, give Registry(max_request_size=...)."
+        )
 
 
 class ZKConnectionError(ZKRegError):
@@ -93,9 +119,25 @@ class ServerError(ZKRegError):
 
 
 class NoNodeError(ServerError):
-    """The node does not exist."""
+    """The node does not exist.
+
+    ``chroot_missing`` is true when the node missing is the connect string's
+    chroot itself (``path`` is then the chroot, a server path): the request
+    named a node below it, which cannot exist either.
+    """
 
     code = -101
+
+    def __init__(
+        self,
+        message: str = "",
+        *,
+        path: str | None = None,
+        code: int | None = None,
+        chroot_missing: bool = False,
+    ) -> None:
+        self.chroot_missing = chroot_missing
+        super().__init__(message, path=path, code=code)
 
 
 class NodeExistsError(ServerError):

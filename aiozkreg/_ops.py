@@ -1,5 +1,10 @@
 """Single ZooKeeper operations over a :class:`Session`: the only place that
-builds aiozk request objects and turns replies into aiozkreg values."""
+builds aiozk request objects and turns replies into aiozkreg values.
+
+Node data longer than the session's ``max_request_size`` is refused here,
+when the request is built (before waiting for a link); the link refuses
+any other request whose exact frame is over it (``_connection``).
+"""
 
 from __future__ import annotations
 
@@ -16,6 +21,7 @@ from . import _paths
 from ._errors import (
     NodeExistsError,
     NoNodeError,
+    RequestTooLargeError,
     ServerError,
     TransactionError,
     error_for_code,
@@ -27,10 +33,13 @@ _EPHEMERAL = 1
 _SEQUENTIAL = 2
 
 
-def _data(value: bytes) -> bytes:
+def _data(session: Session, value: bytes) -> bytes:
     if not isinstance(value, bytes | bytearray | memoryview):
         raise TypeError(f"Node data must be bytes, not {type(value).__name__}.")
-    return bytes(value)
+    data = bytes(value)
+    if len(data) > session.max_request_size:  # the frame is longer still
+        raise RequestTooLargeError(len(data), session.max_request_size, "The node data")
+    return data
 
 
 def _acl(acl: Sequence[ACL] | None, default: Sequence[ACL] = OPEN_ACL_UNSAFE) -> list[Any]:
@@ -57,7 +66,7 @@ def create_request(
 ) -> Any:
     return _p.CreateRequest(
         path=session.server_path(_paths.validate(path)),
-        data=_data(value),
+        data=_data(session, value),
         acl=_acl(acl),
         flags=_flags(ephemeral, sequential),
     )
@@ -111,7 +120,9 @@ async def get(
 
 async def set_data(session: Session, path: str, value: bytes, version: int = -1) -> ZnodeStat:
     request = _p.SetDataRequest(
-        path=session.server_path(_paths.validate(path)), data=_data(value), version=version
+        path=session.server_path(_paths.validate(path)),
+        data=_data(session, value),
+        version=version,
     )
     reply = await session.call(request, _p.SetDataResponse, path=path)
     return ZnodeStat.from_wire(reply.stat)
@@ -123,7 +134,9 @@ async def exists(session: Session, path: str, watcher: Watcher | None = None) ->
         path=session.server_path(_paths.validate(path)), watch=watcher is not None
     )
     try:
-        reply = await session.call(request, _p.ExistsResponse, path=path, hook=hook, retry=True)
+        reply = await session.call(
+            request, _p.ExistsResponse, path=path, hook=hook, retry=True, check_chroot=False
+        )
     except NoNodeError:
         return None
     return ZnodeStat.from_wire(reply.stat)
@@ -171,20 +184,45 @@ async def remove_watches(session: Session, kind: WatchKind, path: str) -> None:
 
 
 async def ensure_path(session: Session, path: str, acl: Sequence[ACL] | None = None) -> None:
-    """Create ``path`` and its missing ancestors, all requests in flight at once."""
+    """Create ``path`` and its missing ancestors, all requests in flight at once.
+
+    With a chroot, a missing chroot node (and its missing ancestors) is
+    created too: only after a NoNode, so an existing chroot costs nothing.
+    """
     _paths.validate(path)
-    if path == "/":
-        if session.chroot:  # the chroot node itself is the one node "/" can name
-            with contextlib.suppress(NodeExistsError):
-                await create(session, "/", b"", acl=acl)
+    chroot = session.chroot
+    targets = [session.server_path(p) for p in (*_paths.parents(path), path) if p != "/"]
+    if chroot and path == "/":  # the chroot node itself is the one node "/" can name
+        await _create_all(session, [*_paths.parents(chroot), chroot], acl)
         return
-    targets = [*_paths.parents(path), path]
-    replies = await asyncio.gather(
-        *(create(session, p, b"", acl=acl) for p in targets), return_exceptions=True
-    )
+    try:
+        await _create_all(session, targets, acl)
+    except NoNodeError:
+        if not chroot:
+            raise
+        # the chroot is missing (or was deleted meanwhile): make it, then the rest
+        await _create_all(session, [*_paths.parents(chroot), chroot, *targets], acl)
+
+
+async def _create_all(
+    session: Session, server_paths: Sequence[str], acl: Sequence[ACL] | None
+) -> None:
+    """Create empty nodes at server paths (above the chroot too), pipelined in order;
+    nodes that exist already are fine."""
+    wire_acl = _acl(acl)
+
+    async def make(server_path: str) -> None:
+        request = _p.CreateRequest(path=server_path, data=b"", acl=wire_acl, flags=0)
+        where = session.client_path(server_path)
+        with contextlib.suppress(NodeExistsError):
+            await session.call(request, _p.CreateResponse, path=where, check_chroot=False)
+
+    if len(server_paths) <= 1:
+        for server_path in server_paths:
+            await make(server_path)
+        return
+    replies = await asyncio.gather(*map(make, server_paths), return_exceptions=True)
     for reply in replies:
-        if isinstance(reply, NodeExistsError):
-            continue
         if isinstance(reply, BaseException):
             raise reply
 
@@ -280,7 +318,7 @@ class Transaction:
     def set_data(self, path: str, value: bytes, version: int = -1) -> Transaction:
         request = _p.SetDataRequest(
             path=self._session.server_path(_paths.validate(path)),
-            data=_data(value),
+            data=_data(self._session, value),
             version=version,
         )
         self._ops.append((request, path))
@@ -322,8 +360,19 @@ class Transaction:
             else:
                 results.append(self._value(item))
         if failed:
+            await self._blame_chroot(results)
             raise TransactionError(results)
         return results
+
+    async def _blame_chroot(self, results: list[Any]) -> None:
+        """Replace a NoNode result by the chroot's own error if the chroot is missing."""
+        for index, result in enumerate(results):
+            if isinstance(result, NoNodeError) and self._session.chroot:
+                missing = await self._session.missing_chroot(result.path)
+                if missing is not None:
+                    missing.__cause__ = result
+                    results[index] = missing
+                return
 
     def _value(self, reply: Any) -> Any:
         if isinstance(reply, _p.CreateResponse | _p.Create2Response):

@@ -23,6 +23,16 @@ One :class:`Session` per registry. It owns one background task, the
 Requests issued while no link is up wait for the reconnect, bounded by the
 request timeout. Requests in flight when the link drops fail with
 :class:`ConnectionLossError`, except reads, which are retried.
+
+Lifecycle: :meth:`Session.start` either attaches or shuts everything down
+before it raises (:class:`FailedConnect`, :class:`AuthFailedError`, a
+cancellation), so :meth:`Session.close` always returns at once after it.
+If the keeper ever fails unexpectedly, the session closes itself and every
+later request raises :class:`RegistryClosedError` caused by that failure.
+
+With a chroot, a request that fails with NoNode is followed by one check of
+the chroot node (only then: success costs nothing); if the chroot itself is
+missing, the error names it (``NoNodeError.chroot_missing``).
 """
 
 from __future__ import annotations
@@ -40,11 +50,20 @@ from typing import Any
 from aiozk import protocol as _p
 
 from . import _paths
-from ._connection import AUTH_XID, SET_WATCHES_XID, Connection, Handshake, Link, Opener
+from ._connection import (
+    AUTH_XID,
+    DEFAULT_MAX_REQUEST_SIZE,
+    SET_WATCHES_XID,
+    Connection,
+    Handshake,
+    Link,
+    Opener,
+)
 from ._errors import (
     AuthFailedError,
     ConnectionLossError,
     FailedConnect,
+    NoNodeError,
     RegistryClosedError,
     RequestTimeoutError,
     SessionExpiredError,
@@ -116,8 +135,9 @@ _FIRES: dict[int, tuple[WatchKind, ...]] = {
 
 
 def _handshake_timeout(session_timeout: float) -> float:
-    """How long one connect attempt may take: short, so the next server gets its turn
-    well inside the session timeout (a starting server may accept and never answer)."""
+    """How long one connect attempt may take: a quarter of the session timeout, between
+    0.5 and 2 s, so the next server gets its turn well inside the session timeout (a
+    starting server may accept and never answer). See docs/sessions.md, "Reconnecting"."""
     return max(0.5, min(session_timeout / 4, 2.0))
 
 
@@ -174,7 +194,12 @@ class Session:
         auth: Iterable[tuple[str, str | bytes]] = (),
         ssl: _ssl.SSLContext | None = None,
         read_only: bool = False,
+        max_request_size: int = DEFAULT_MAX_REQUEST_SIZE,
     ) -> None:
+        if isinstance(max_request_size, bool) or not isinstance(max_request_size, int):
+            raise TypeError("max_request_size must be an int (bytes).")
+        if max_request_size < 1:
+            raise ValueError(f"max_request_size must be positive, not {max_request_size}.")
         self.connect_string = _paths.parse_hosts(hosts)
         self.chroot = self.connect_string.chroot
         self.requested_timeout = session_timeout
@@ -186,6 +211,7 @@ class Session:
         ]
         self.ssl = ssl
         self.read_only = read_only
+        self.max_request_size = max_request_size
 
         self._open: Opener = Connection.open
         if self.connect_string.memory:  # an in-process server, for users' unit tests
@@ -203,38 +229,51 @@ class Session:
         self._closed = asyncio.Event()
         self._keeper: asyncio.Task[None] | None = None
         self._first_attach: asyncio.Future[None] | None = None
+        self._failure: BaseException | None = None  # why the keeper closed the session
+        self._last_error: BaseException | None = None  # of the last failed connect attempt
         self._watchers: dict[tuple[WatchKind, str], list[Watcher]] = {}
         self._streams: weakref.WeakSet[StateStream] = weakref.WeakSet()
         self._state_listeners: list[Callable[[StateChange], None]] = []
 
     # -- lifecycle ------------------------------------------------------------
 
+    def connect_limit(self, wait: bool, timeout: float | None) -> float | None:
+        """How long start() tries: ``timeout``, else ``connect_timeout``, else (unless
+        ``wait``) the session timeout, at least 2 s. None: until cancelled."""
+        if timeout is not None:
+            return timeout
+        if self.connect_timeout is not None:
+            return self.connect_timeout
+        return None if wait else max(self.timeout, 2.0)
+
     async def start(self, *, wait: bool = False, timeout: float | None = None) -> None:
-        """Connect; with ``wait`` keep trying forever, else raise FailedConnect in time."""
+        """Connect, or raise with everything shut down (close() then returns at once).
+
+        Gives up with :class:`FailedConnect` after :meth:`connect_limit`
+        seconds. ``wait``: keep trying through errors that would otherwise
+        end it at once (no such in-memory server), logging every round.
+        """
         if self._closing:
-            raise RegistryClosedError("This registry is closed; make a new one.")
+            raise self._closed_error("This registry is closed; make a new one.")
         if self._keeper is not None:
             return
         loop = asyncio.get_running_loop()
-        self._first_attach = loop.create_future()
+        self._first_attach = first = loop.create_future()
         self._keeper = asyncio.create_task(
             self._keep(wait), name=f"aiozkreg keeper {self.connect_string}"
         )
-        limit = None if wait else (timeout or self.connect_timeout or max(self.timeout, 2.0))
+        limit = self.connect_limit(wait, timeout)
         try:
             async with asyncio.timeout(limit):
-                await asyncio.shield(self._first_attach)
+                await asyncio.shield(first)
         except TimeoutError:
-            await self._stop_keeper()
-            self._closing = True
-            self._set_state(SessionState.CLOSED)
+            last = self._last_error  # the cause, for tracebacks
+            await self._shut_down()
             raise FailedConnect(
                 f"Can't connect to ZooKeeper at {str(self.connect_string)!r} within {limit:g} s."
-            ) from None
+            ) from last
         except BaseException:
-            await self._stop_keeper()
-            self._closing = True
-            self._set_state(SessionState.CLOSED)
+            await self._shut_down()
             raise
 
     async def close(self) -> None:
@@ -251,30 +290,52 @@ class Session:
                         await conn.send(_p.CloseRequest(), None)
                 except (ZKRegError, TimeoutError) as exc:
                     log.debug("CloseSession not acknowledged: %s", exc)
-            await self._stop_keeper()
-            if self._conn is not None:
-                self._conn.abort(RegistryClosedError("The registry was closed."))
-                self._conn = None
         finally:
+            await self._shut_down()
+
+    async def _shut_down(self) -> None:
+        """Stop the keeper, drop the link, announce CLOSED; idempotent.
+
+        Whatever happens (a cancellation of the caller included), the session
+        ends up closed: request waiters and a pending start() are woken and
+        see it, and close() returns at once afterwards.
+        """
+        self._closing = True
+        try:
+            await self._stop_keeper()
+        finally:
+            if self._conn is not None:
+                self._conn.abort(self._closed_error("The registry was closed."))
+                self._conn = None
+            first = self._first_attach
+            if first is not None and not first.done():
+                first.set_exception(self._closed_error("The registry was closed while starting."))
+                first.exception()  # retrieved: start() may have given up already
             self._connected.set()  # wake request waiters; they see _closing
             self._set_state(SessionState.CLOSED)
             self._closed.set()
 
     async def _stop_keeper(self) -> None:
+        """Cancel the keeper and wait for it; a cancellation of our own still propagates."""
         task, self._keeper = self._keeper, None
-        if task is None:
-            return
-        if task.done():
-            if not task.cancelled():
-                task.exception()  # retrieved: start() already reported it
+        if task is None or task is asyncio.current_task():
             return
         task.cancel()
-        try:
-            await task
-        except asyncio.CancelledError:
-            current = asyncio.current_task()
-            if current is not None and current.cancelling():
-                raise
+        await asyncio.wait({task})
+        if not task.cancelled():
+            task.exception()  # retrieved: start() already reported it
+
+    def _closed_error(self, message: str = "The registry is closed.") -> RegistryClosedError:
+        """The error for a request on a closed session, caused by the keeper's failure if any."""
+        failure = self._failure
+        if failure is None:
+            return RegistryClosedError(message)
+        error = RegistryClosedError(
+            "The registry closed itself after an internal failure "
+            f"({type(failure).__name__}: {failure}); make a new one."
+        )
+        error.__cause__ = failure
+        return error
 
     @property
     def closed(self) -> bool:
@@ -317,13 +378,24 @@ class Session:
         try:
             await self._keep_connected(wait)
         except (AuthFailedError, FailedConnect):
-            raise  # start() reports it
-        except Exception:
+            raise  # only before the first attach, which start() reports
+        except Exception as exc:
             log.critical("The session keeper failed; the registry is closed.", exc_info=True)
-            self._closing = True
-            self._connected.set()  # wake request waiters: they see the registry closed
-            self._set_state(SessionState.CLOSED)
-            self._closed.set()
+            self._fail(exc)
+
+    def _fail(self, failure: BaseException | None) -> None:
+        """Close the session from inside the keeper: everyone waiting sees ``failure``."""
+        self._failure = failure
+        self._closing = True
+        conn, self._conn = self._conn, None
+        if conn is not None:
+            conn.abort(self._closed_error())
+        first = self._first_attach
+        if first is not None and not first.done():
+            first.set_exception(self._closed_error())
+        self._connected.set()  # wake request waiters: they see the registry closed
+        self._set_state(SessionState.CLOSED)
+        self._closed.set()
 
     async def _keep_connected(self, wait: bool) -> None:
         backoff = Backoff(cap=max(0.2, min(2.0, self.timeout / 5)))
@@ -356,12 +428,14 @@ class Session:
                     except _Expired:  # at once, with a new session
                         conn = await self._handshake(host, port)
                 except AuthFailedError as exc:
+                    self._last_error = exc
                     if self._first_attach is not None and not self._first_attach.done():
                         self._first_attach.set_exception(exc)
                         raise
                     log.error("%s", exc)
                     continue
                 except FailedConnect as exc:  # nothing there to wait for (no such memory://)
+                    self._last_error = exc
                     first = self._first_attach
                     if not wait and first is not None and not first.done():
                         first.set_exception(exc)
@@ -369,6 +443,7 @@ class Session:
                     log.debug("Connecting to %s failed: %s", host, exc)
                     continue
                 except (OSError, ZKRegError, TimeoutError) as exc:
+                    self._last_error = exc
                     log.debug("Connecting to %s:%d failed: %s", host, port, exc)
                     continue
                 if conn is not None:
@@ -392,6 +467,7 @@ class Session:
         conn, hs = await self._open(
             host, port, request, on_watch=self._on_watch, timeout=per_try, ssl=self.ssl
         )
+        conn.max_request_size = self.max_request_size
         if hs.expired:
             conn.abort(SessionExpiredError("The session expired."))
             if self.session_id:
@@ -556,7 +632,7 @@ class Session:
         loop = asyncio.get_running_loop()
         while True:
             if self._closing:
-                raise RegistryClosedError("The registry is closed.")
+                raise self._closed_error()
             conn = self._conn
             if conn is not None and self._connected.is_set():
                 if not conn.closed:
@@ -594,10 +670,13 @@ class Session:
         hook: Callable[[int], None] | None = None,
         retry: bool = False,
         timeout: float | None = None,
+        check_chroot: bool = True,
     ) -> Any:
         """Send a request (waiting for a link first) and return its parsed reply.
 
         ``retry``: send again if the link drops before the reply (reads only).
+        ``check_chroot``: on NoNode, raise :meth:`missing_chroot`'s error if the
+        chroot itself is missing (False where NoNode is an answer, not a failure).
         """
         deadline = self._deadline(timeout)
         while True:
@@ -616,6 +695,36 @@ class Session:
                 raise RequestTimeoutError(
                     f"No reply for {path or 'the request'} in time."
                 ) from None
+            except NoNodeError as exc:
+                if self.chroot and check_chroot:
+                    missing = await self.missing_chroot(exc.path)
+                    if missing is not None:
+                        raise missing from exc
+                raise
+
+    async def missing_chroot(self, path: str | None) -> NoNodeError | None:
+        """After a NoNode for ``path`` (a client path): the error naming the chroot if the
+        chroot itself does not exist (one exists request, none for "/"), else None."""
+        chroot = self.chroot
+        if not chroot:
+            return None
+        if path != "/":  # else the reply was about the chroot node itself
+            request = _p.ExistsRequest(path=chroot, watch=False)
+            try:
+                await self.call(
+                    request, _p.ExistsResponse, path=chroot, retry=True, check_chroot=False
+                )
+            except NoNodeError:
+                pass
+            else:
+                return None
+        below = f", so {path} does not exist either" if path not in (None, "/") else ""
+        return NoNodeError(
+            f"The chroot {chroot} (from the connect string) does not exist on the server{below}; "
+            "ensure_path() creates it.",
+            path=chroot,
+            chroot_missing=True,
+        )
 
     def watch_hook(self, kind: WatchKind, path: str, watcher: Watcher) -> Callable[[int], None]:
         """A reply hook that records ``watcher`` when the server set the watch."""

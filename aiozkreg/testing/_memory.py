@@ -29,7 +29,7 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from .. import _paths
-from .._connection import Handshake, Link, WatchCallback
+from .._connection import DEFAULT_MAX_REQUEST_SIZE, Handshake, Link, WatchCallback
 from .._errors import ConnectionLossError, FailedConnect
 from ._memory_link import MemoryLink
 from ._memory_requests import Requests
@@ -67,6 +67,10 @@ class MemoryZooKeeper:
     loop's clock. Use from one thread. ``close()`` (or leaving a ``with``
     block) unregisters the name and drops every link.
 
+    ``jute_maxbuffer`` is the server's ``jute.maxbuffer``: a request frame
+    longer than that many bytes closes its link, as on a real server (the
+    client refuses to send one over its own ``max_request_size`` first).
+
     Scripted faults: :meth:`expire`, :meth:`disconnect`, :meth:`partition`
     and :meth:`heal`.
     """
@@ -77,6 +81,7 @@ class MemoryZooKeeper:
         *,
         min_session_timeout: float = 0.4,
         max_session_timeout: float = 60.0,
+        jute_maxbuffer: int = DEFAULT_MAX_REQUEST_SIZE,
     ) -> None:
         if name is None:
             name = f"zookeeper-{next(_NAMES)}"
@@ -89,6 +94,7 @@ class MemoryZooKeeper:
         self.name = name
         self.min_session_timeout = min_session_timeout
         self.max_session_timeout = max_session_timeout
+        self.jute_maxbuffer = jute_maxbuffer
         self._tree = Tree()
         self._sessions: dict[int, ServerSession] = {}
         self._links: set[MemoryLink] = set()
@@ -295,7 +301,13 @@ class MemoryZooKeeper:
 
     # -- requests ----------------------------------------------------------------------
 
-    def _handle(self, link: MemoryLink, key: int, request: Any) -> None:
+    def _handle(self, link: MemoryLink, key: int, request: Any, size: int) -> None:
+        """A request whose frame is ``size`` bytes long (after the length prefix)."""
+        if size > self.jute_maxbuffer:  # as NIOServerCnxn.readLength: close, no reply
+            self._drop(
+                link, ConnectionLossError(f"{link.address} refused a frame of {size} bytes.")
+            )
+            return
         if link.session is not None:
             self._touch(link.session, link.loop)
         self._requests.handle(link, key, request)

@@ -8,6 +8,11 @@ after the events triggered by earlier requests and before those of later
 ones, its hook runs as it is delivered, and a close comes in a turn of its
 own after everything queued before it (or at once, dropping the queue, when
 the server resets the link).
+
+As the real link does, :meth:`MemoryLink.send` refuses a request whose frame
+(serialised as the real link would) is longer than ``max_request_size``
+with :class:`~aiozkreg.RequestTooLargeError`, and hands the server the
+frame's length, which it checks against its own ``jute_maxbuffer``.
 """
 
 from __future__ import annotations
@@ -21,8 +26,9 @@ from collections import deque
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
-from .._connection import Pending, ReplyHook, WatchCallback
-from .._errors import ConnectionLossError, error_for_code
+from .. import _codec
+from .._connection import NO_REQUEST_LIMIT, Pending, ReplyHook, WatchCallback
+from .._errors import ConnectionLossError, RequestTooLargeError, error_for_code
 
 if TYPE_CHECKING:
     from ._memory import MemoryZooKeeper, ServerSession
@@ -64,7 +70,9 @@ _Item = _Reply | _Event | _Ping | _Close
 
 
 def _copy(exc: BaseException) -> BaseException:
-    return type(exc)(str(exc))
+    copy = type(exc)(str(exc))
+    copy.__cause__ = exc.__cause__
+    return copy
 
 
 def _coerce(response: Any, response_cls: type[Any]) -> Any:
@@ -97,6 +105,7 @@ class MemoryLink:
         self.last_recv = self.loop.time()
         self.last_send = self.last_recv
         self.on_lost: Callable[[Any], None] | None = None
+        self.max_request_size = NO_REQUEST_LIMIT  # the session sets its own
 
     # -- the Link protocol ---------------------------------------------------------
 
@@ -129,12 +138,15 @@ class MemoryLink:
         if self._closed.is_set():
             reason = self._close_reason
             raise _copy(reason) if reason else ConnectionLossError(f"{self.address} is closed.")
+        size = len(_codec.encode(request, 0))  # the frame after the length prefix
+        if size > self.max_request_size:
+            raise RequestTooLargeError(size, self.max_request_size)
         key = next(self._keys)
         future: asyncio.Future[Any] = self.loop.create_future()
         self._pending[key] = Pending(future, response_cls, hook, path)
         self.last_send = self.loop.time()
         if self._server is not None:  # else it is dropped: the close fails the future
-            self._server._handle(self, key, request)
+            self._server._handle(self, key, request, size)
         return future
 
     async def drain(self) -> None:

@@ -16,8 +16,9 @@ Observed on ZooKeeper 3.8 and mirrored here:
   inconsistency); a ``create2`` inside a multi answers like a ``create``;
 - ``getACL`` needs READ or ADMIN, and hides digest hashes (``user:x``)
   from a caller without ADMIN;
-- an unknown auth scheme fails (AuthFailed) and closes the link; a request
-  over ``jute.maxbuffer`` (1 MiB) closes it without a reply;
+- an unknown auth scheme fails (AuthFailed) and closes the link (a request
+  frame over ``jute.maxbuffer`` closes it too, without a reply: checked by
+  the server before a request reaches these handlers);
 - ``SetWatches`` fires at once what changed since the client's zxid
   (data, then exist, then child watches), then replies.
 """
@@ -56,7 +57,6 @@ if TYPE_CHECKING:
     from ._memory import MemoryZooKeeper
     from ._memory_link import MemoryLink
 
-_MAX_BUFFER = 0xFFFFF  # jute.maxbuffer: a bigger request frame closes the connection
 _MULTI_OPS = (
     _p.CreateRequest,
     _p.Create2Request,
@@ -75,17 +75,6 @@ def _acl_in(acl: Any) -> list[AclEntry]:
 
 def _acl_out(acl: tuple[AclEntry, ...]) -> list[Any]:
     return [_p.acl.ACL(perms=p, id=_p.acl.ID(scheme=s, id=i)) for p, s, i in acl]
-
-
-def _data_size(request: Any) -> int:
-    if isinstance(request, _p.TransactionRequest):
-        return sum(_data_size(op) for op in request.requests)
-    data = getattr(request, "data", None)
-    return len(data) if data else 0
-
-
-def _too_big(request: Any) -> bool:
-    return _data_size(request) > 1_000_000 and len(request.serialize(0)) > _MAX_BUFFER
 
 
 class Requests:
@@ -118,9 +107,6 @@ class Requests:
         }
 
     def handle(self, link: MemoryLink, key: int, request: Any) -> None:
-        if _too_big(request):
-            self.server._drop(link, ConnectionLossError(f"{link.address} refused a frame."))
-            return
         handler = self._handlers.get(type(request))
         if handler is None:
             link.queue_reply(key, UNIMPLEMENTED, self.tree.zxid)
