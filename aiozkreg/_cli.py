@@ -382,6 +382,10 @@ def _configure_logging(debug: bool) -> None:
 
 
 def _message(exc: BaseException) -> str:
+    if isinstance(exc, NoNodeError) and exc.chroot_missing:
+        return f"the chroot {exc.path} in HOSTS does not exist (no such node)"
+    if isinstance(exc, NoNodeError) and exc.path == "/":  # "/" is missing only in a chroot
+        return "the chroot in HOSTS does not exist (no such node)"
     if isinstance(exc, NoNodeError) and exc.path:
         return f"{exc.path}: no such node"
     if isinstance(exc, FailedConnect | UsageError | CommandError):

@@ -107,6 +107,12 @@ async def delete(session: Session, path: str, version: int = -1) -> None:
     await session.call(request, None, path=path)
 
 
+async def no_node(session: Session, path: str) -> NoNodeError:
+    """The error to raise for a missing ``path`` found without a failing request (or after
+    swallowing one): the chroot's own when the chroot is missing, else NoNodeError(path)."""
+    return await session.missing_chroot(path) or NoNodeError(path=path)
+
+
 async def get(
     session: Session, path: str, watcher: Watcher | None = None
 ) -> tuple[bytes, ZnodeStat]:

@@ -8,6 +8,7 @@ import asyncio
 import pytest
 
 from aiozkreg import (
+    AuthFailedError,
     BadVersionError,
     FailedConnect,
     InvalidPathError,
@@ -81,6 +82,133 @@ async def test_failed_connect_in_bounded_time() -> None:
     assert _own_tasks() == []
     with pytest.raises(RegistryClosedError):
         await zk.exists("/")
+
+
+async def test_close_returns_after_failed_connect() -> None:
+    """try: start() finally: close() with nothing listening: FailedConnect, then close()
+    returns at once and nothing is left running."""
+    (port,) = free_ports(1)
+    zk = Registry(f"127.0.0.1:{port}", connect_timeout=0.5)
+    with pytest.raises(FailedConnect):
+        try:
+            await zk.start()
+        finally:
+            await asyncio.wait_for(zk.close(), 1)
+    await asyncio.wait_for(zk.close(), 1)  # and again
+    assert _own_tasks() == []
+
+
+async def test_close_returns_after_failed_connect_in_memory() -> None:
+    """A memory:// server that does not exist fails start() at once; close() returns."""
+    zk = Registry("memory://aiozkreg-no-such-server")
+    with pytest.raises(FailedConnect):
+        try:
+            await zk.start()
+        finally:
+            await asyncio.wait_for(zk.close(), 1)
+    assert _own_tasks() == []
+
+
+async def test_close_returns_after_auth_failure(hosts: str) -> None:
+    """Credentials the server rejects: AuthFailedError from start(), then close() returns."""
+    zk = Registry(hosts, auth=[("nosuchscheme", "user:secret")])
+    with pytest.raises(AuthFailedError):
+        try:
+            await zk.start()
+        finally:
+            await asyncio.wait_for(zk.close(), 1)
+    assert _own_tasks() == []
+    with pytest.raises(RegistryClosedError):
+        await zk.exists("/")
+
+
+class Listener:
+    """A port that accepts connections and drops them at once, or keeps them silent."""
+
+    def __init__(self, *, drop: bool) -> None:
+        self.drop = drop
+        self.hosts = ""
+        self.attempts = 0
+        self.tried_thrice = asyncio.Event()
+        self._held: list[asyncio.StreamWriter] = []
+        self._server: asyncio.Server | None = None
+
+    async def __aenter__(self) -> Listener:
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self.hosts = f"127.0.0.1:{self._server.sockets[0].getsockname()[1]}"
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        assert self._server is not None
+        self._server.close()
+        for writer in self._held:
+            writer.transport.abort()
+        await self._server.wait_closed()
+
+    def _accept(self, _reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
+        self.attempts += 1
+        if self.attempts >= 3:
+            self.tried_thrice.set()
+        if self.drop:
+            writer.transport.abort()
+        else:
+            self._held.append(writer)  # a black hole: accepted, never answered
+
+
+@pytest.mark.parametrize("wait", [False, True])
+@pytest.mark.parametrize("target", ["closed port", "stalled proxy"])
+async def test_start_timeout_gives_up_in_time(
+    zookeeper_server: object, wait: bool, target: str
+) -> None:
+    """start(timeout=T) raises FailedConnect after about T seconds, with or without wait,
+    against a closed port and against a proxy that accepts and never answers."""
+    async with FaultProxy(zookeeper_server.host, zookeeper_server.port) as proxy:  # type: ignore[attr-defined]
+        if target == "stalled proxy":
+            proxy.stall()
+            hosts = proxy.address
+        else:
+            hosts = f"127.0.0.1:{free_ports(1)[0]}"
+        zk = Registry(hosts, wait=wait, session_timeout=10.0)
+        loop = asyncio.get_running_loop()
+        began = loop.time()
+        with pytest.raises(FailedConnect, match="within 1 s"):
+            await zk.start(timeout=1.0)
+        took = loop.time() - began
+        assert 0.9 <= took < 2.5, took
+        await asyncio.wait_for(zk.close(), 1)
+        assert _own_tasks() == []
+
+
+@pytest.mark.parametrize("drop", [True, False], ids=["dropped", "silent"])
+async def test_wait_without_timeout_keeps_trying_until_cancelled(drop: bool) -> None:
+    """wait=True and no timeout: start() tries again and again; cancelling it leaves nothing
+    running, and close() returns at once."""
+    async with Listener(drop=drop) as listener:
+        zk = Registry(listener.hosts, wait=True, session_timeout=1.0)
+        starting = asyncio.create_task(zk.start())
+        await asyncio.wait_for(listener.tried_thrice.wait(), 20)
+        assert not starting.done()
+        starting.cancel()
+        with pytest.raises(asyncio.CancelledError):
+            await starting
+        assert _own_tasks() == []
+        await asyncio.wait_for(zk.close(), 1)
+        with pytest.raises(RegistryClosedError):
+            await zk.exists("/")
+
+
+async def test_close_during_start_ends_it(zookeeper_server: object) -> None:
+    """close() from another task while start(wait=True) is still trying: start() raises
+    RegistryClosedError, close() returns, nothing is left running."""
+    async with FaultProxy(zookeeper_server.host, zookeeper_server.port) as proxy:  # type: ignore[attr-defined]
+        proxy.cut()
+        zk = Registry(proxy.address, wait=True)
+        starting = asyncio.create_task(zk.start())
+        await asyncio.sleep(0)  # start() is under way
+        await asyncio.wait_for(zk.close(), 1)
+        with pytest.raises(RegistryClosedError):
+            await asyncio.wait_for(starting, 1)
+        assert _own_tasks() == []
 
 
 async def test_wait_connects_once_server_appears(zookeeper_server: object) -> None:

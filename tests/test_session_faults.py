@@ -349,3 +349,39 @@ async def test_keeper_failure_closes_the_registry_loudly(
         await zk.exists("/")
     await asyncio.wait_for(zk.close(), 5)
     fault_proxy.heal()
+
+
+async def test_keeper_failure_is_the_cause_of_registry_closed(
+    fault_proxy: FaultProxy, fault_proxy_hosts: str
+) -> None:
+    """After the keeper fails, waiting and later requests raise RegistryClosedError whose
+    __cause__ is that failure; close() still returns."""
+    from aiozkreg import RegistryClosedError
+
+    zk = Registry(fault_proxy_hosts, session_timeout=8.0)
+    await zk.start()
+    states = zk.states()
+    failure = RuntimeError("bug in the keeper")
+    release = asyncio.Event()
+
+    async def broken(*args: object) -> None:  # no server can make a keeper step fail
+        await release.wait()
+        raise failure
+
+    zk._session._attach = broken  # type: ignore[method-assign,assignment]
+    fault_proxy.cut()
+    await until_states(states, SessionState.SUSPENDED)
+    waiting = asyncio.create_task(zk.exists("/"))
+    await asyncio.sleep(0)  # it is waiting for a reconnect now
+    assert not waiting.done()
+    release.set()
+    await until_states(states, SessionState.CLOSED)
+    for attempt in (waiting, zk.exists("/"), zk.create("/x"), zk.get_children("/")):
+        with pytest.raises(RegistryClosedError, match="internal failure") as caught:
+            await attempt
+        assert caught.value.__cause__ is failure
+    with pytest.raises(RegistryClosedError) as caught:
+        await zk.properties("/")
+    assert caught.value.__cause__ is failure
+    await asyncio.wait_for(zk.close(), 5)
+    fault_proxy.heal()
