@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+import re
 import subprocess
 import sys
 import textwrap
@@ -41,6 +42,20 @@ def test_every_exception_has_one_root_and_no_aiozk() -> None:
         assert not module.startswith("aiozk."), name
     assert issubclass(aiozkreg.TreeSyntaxError, ValueError)
     assert issubclass(aiozkreg.InvalidPathError, ValueError)
+    assert issubclass(aiozkreg.RequestTooLargeError, ValueError)
+
+
+def test_every_exception_is_drawn_in_the_hierarchy() -> None:
+    """Every exported exception appears in the tree of _errors' docstring and docs/errors.md."""
+    from aiozkreg import _errors
+
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "errors.md").read_text()
+    for name in aiozkreg.__all__:
+        value = getattr(aiozkreg, name)
+        if inspect.isclass(value) and issubclass(value, BaseException):
+            drawn = re.compile(rf"^[│├└─ ]*{name}\b", re.MULTILINE)
+            assert drawn.search(_errors.__doc__ or ""), name
+            assert drawn.search(docs), name
 
 
 def test_version_comes_from_metadata() -> None:
