@@ -29,19 +29,24 @@ Text encoding decisions:
   except when a string holds lone surrogates, which UTF-8 cannot carry: then
   the whole document is written with ``\\uXXXX`` escapes (``ensure_ascii``),
   which every JSON reader accepts and which reads back to the same strings.
-* Non-finite floats are written as ``NaN`` / ``Infinity``, the common JSON
-  extension Python's ``json`` reads and writes by default (the reference
-  did the same). Values that JSON cannot represent raise ``TypeError``.
+* Non-finite floats (``inf``, ``-inf``, ``nan``, at any depth) are not
+  JSON: writing them raises ``ValueError`` naming the key, before anything
+  is written. (The reference wrote ``Infinity`` / ``NaN``, which strict JSON
+  readers -- Java's, Go's, ``JSON.parse`` -- refuse.) Reading stays
+  tolerant: data holding ``NaN`` or ``Infinity`` written by another tool
+  decodes to the float, but cannot be written back unchanged. Other values
+  that JSON cannot represent raise ``TypeError``.
 """
 
 from __future__ import annotations
 
 import json
 import logging
+import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["decode_properties", "encode_properties"]
+__all__ = ["check_finite", "decode_properties", "encode_properties"]
 
 logger = logging.getLogger("aiozkreg.encoding")
 
@@ -50,15 +55,59 @@ _STRING_VALUE = "string_value"
 
 
 def encode_properties(props: Mapping[str, Any]) -> bytes:
-    """Node data for ``props``: compact JSON, or a lone ``string_value`` raw."""
+    """Node data for ``props``: compact JSON, or a lone ``string_value`` raw.
+
+    Raises ``ValueError`` naming the key if a value holds ``inf``, ``-inf`` or ``nan``.
+    """
     raw = props.get(_STRING_VALUE)
     if len(props) == 1 and isinstance(raw, str) and _reads_back_raw(raw):
         return raw.encode("utf-8", "surrogateescape")
-    text = json.dumps(dict(props), separators=(",", ":"), ensure_ascii=False)
+    try:
+        text = json.dumps(dict(props), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+    except ValueError:  # json's message names no key: say which one
+        problem = _non_finite_message(props)
+        if problem is None:
+            raise
+        raise ValueError(problem) from None
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: escape them all
         return json.dumps(dict(props), separators=(",", ":")).encode("ascii")
+
+
+def check_finite(props: Mapping[str, Any]) -> None:
+    """Raise ``ValueError`` naming the key if any value of ``props`` holds a non-finite float."""
+    problem = _non_finite_message(props)
+    if problem is not None:
+        raise ValueError(problem)
+
+
+def _non_finite_message(props: Mapping[str, Any]) -> str | None:
+    for key, value in props.items():
+        found = _non_finite(value)
+        if found is not None:
+            return (
+                f"The property {key!r} holds {found}, which is not JSON: properties are "
+                "finite numbers, strings, booleans, None, lists and dicts."
+            )
+    return None
+
+
+def _non_finite(value: Any) -> str | None:
+    """The repr of the first non-finite float in ``value`` (at any depth), or None.
+
+    Iterative, and each container is visited once: no depth or cycle makes it fail.
+    """
+    stack, seen = [value], set()
+    while stack:
+        item = stack.pop()
+        if isinstance(item, float):
+            if not math.isfinite(item):
+                return repr(item)
+        elif isinstance(item, list | tuple | Mapping) and id(item) not in seen:
+            seen.add(id(item))
+            stack.extend(reversed(list(item.values() if isinstance(item, Mapping) else item)))
+    return None
 
 
 def decode_properties(data: bytes | None, path: str | None = None) -> dict[str, Any]:

@@ -11,7 +11,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from aiozkreg._encoding import decode_properties, encode_properties
+from aiozkreg._encoding import check_finite, decode_properties, encode_properties
 
 ENCODE_CASES = [
     ({}, b"{}"),
@@ -94,7 +94,11 @@ def test_escaped_bytes_that_would_merge_are_wrapped() -> None:
 
 
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
     max_leaves=12,
 )
@@ -120,11 +124,52 @@ def test_round_trip_lone_string_value(text: str) -> None:
 @settings(max_examples=300)
 @given(st.binary() | st.builds(lambda s: s.encode(), st.text()))
 def test_decode_never_raises(data: bytes) -> None:
-    """Any bytes decode to a dict; re-encoding gives data that decodes the same."""
+    """Any bytes decode to a dict; re-encoding (if finite) gives data that decodes the same."""
     decoded = decode_properties(data)
     assert isinstance(decoded, dict)
-    again = decode_properties(encode_properties(decoded))
+    try:
+        encoded = encode_properties(decoded)
+    except ValueError:  # NaN or Infinity from JSON: readable, not writable
+        check_finite(decoded)  # (fails the test if that was not the reason)
+        assert json.loads(json.dumps(decoded)) is not None
+        return
+    again = decode_properties(encoded)
     assert json.dumps(again, sort_keys=True) == json.dumps(decoded, sort_keys=True)
+
+
+@pytest.mark.parametrize(
+    "value",
+    [math.inf, -math.inf, math.nan, [1, math.inf], {"a": {"b": [-math.inf]}}, (math.nan,)],
+)
+def test_non_finite_numbers_are_refused_naming_the_key(value: Any) -> None:
+    """inf, -inf and nan (at any depth) are not JSON: ValueError naming the key."""
+    with pytest.raises(ValueError, match=r"The property 'bad' holds .*, which is not JSON"):
+        encode_properties({"ok": 1.5, "bad": value})
+    with pytest.raises(ValueError, match="'bad'"):
+        check_finite({"ok": 1.5, "bad": value})
+
+
+def test_non_finite_string_value_is_refused() -> None:
+    """A lone string_value that is not a string goes through JSON, and inf is refused there too."""
+    with pytest.raises(ValueError, match="'string_value'"):
+        encode_properties({"string_value": math.inf})
+
+
+def test_finite_numbers_and_other_errors_are_unchanged() -> None:
+    """Large finite floats encode; a circular value still raises json's own ValueError."""
+    assert encode_properties({"x": 1e308, "y": -0.0}) == b'{"x":1e+308,"y":-0.0}'
+    check_finite({"x": 1e308, "s": "inf", "l": [1, "nan"]})
+    loop: list[Any] = []
+    loop.append(loop)
+    with pytest.raises(ValueError, match="Circular reference"):
+        encode_properties({"loop": loop})
+
+
+def test_reading_non_finite_numbers_stays_tolerant() -> None:
+    """Data holding NaN or Infinity from another tool still decodes, to the floats."""
+    decoded = decode_properties(b'{"a":NaN,"b":Infinity,"c":-Infinity,"d":1}')
+    assert math.isnan(decoded["a"]) and decoded["b"] == math.inf and decoded["c"] == -math.inf
+    assert decoded["d"] == 1
 
 
 def test_encoded_data_is_never_empty() -> None:

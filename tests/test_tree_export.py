@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+import re
 from typing import Any
 
 import pytest
@@ -100,26 +101,65 @@ def test_node_type(properties: dict[str, Any], lines: list[str]) -> None:
         ("\u2028", "'\\u2028'"),
         (1.5, "1.5"),
         (-0.0, "-0.0"),
-        (math.inf, "1e999"),
-        (-math.inf, "-1e999"),
-        ([math.inf, {"a": -math.inf}], "[1e999, {'a': -1e999}]"),
+        (1e308, "1e+308"),
+        ("\ud800", "'\\ud800'"),
         (True, "True"),
         (None, "None"),
         ({"k": [1, "2"]}, "{'k': [1, '2']}"),
     ],
 )
 def test_values_are_python_3_literals(value: Any, text: str) -> None:
-    """Values are written as Python 3 reprs, with infinities as literals that read back."""
+    """Values are written as Python 3 reprs that read back as the same value."""
     assert literal_repr(value) == text
     assert parse_tree(f"/n\n  v = {text}\n").children["n"].properties["v"] == value
 
 
-def test_nan_is_written_but_cannot_be_imported() -> None:
-    """NaN has no Python literal: it exports as 'nan', which import rejects."""
-    text = format_tree(TreeNode({"x": math.nan}), "n")
-    assert text == "/n\n  x = nan\n"
-    with pytest.raises(ValueError, match="not a Python literal"):
-        parse_tree(text)
+@pytest.mark.parametrize(
+    ("value", "problem"),
+    [
+        (math.inf, "inf is not a finite number"),
+        (-math.inf, "-inf is not a finite number"),
+        (math.nan, "nan is not a finite number"),
+        ([1, {"deep": [math.inf]}], "inf is not a finite number"),
+        ((1, 2), "tuple values are not allowed"),
+        ({1: "a"}, "dict key 1 is not a string"),
+    ],
+)
+def test_values_that_would_not_read_back_refuse_export(value: Any, problem: str) -> None:
+    """A non-finite number or non-JSON value makes export fail, naming the node and the key."""
+    tree = TreeNode(children={"a": TreeNode(children={"b": TreeNode({"ok": 1, "bad": value})})})
+    with pytest.raises(ValueError, match=re.escape(problem)) as info:
+        format_tree(tree)
+    assert "'bad' of /a/b" in str(info.value)
+    with pytest.raises(ValueError, match="'bad' of /top/a/b"):
+        format_tree(tree, "top")
+
+
+def test_links_with_non_finite_values_refuse_export() -> None:
+    """A link key holding a non-finite number fails like any other property."""
+    with pytest.raises(ValueError, match="'x ->' of /n"):
+        format_tree(TreeNode({"x ->": math.nan}), "n")
+
+
+def test_too_deeply_nested_values_refuse_export() -> None:
+    """A value nested beyond what Python's parser reads back makes export fail, naming it."""
+    deep: Any = 1
+    for _ in range(500):
+        deep = [deep]
+    with pytest.raises(ValueError, match="'v' of /n: its value is nested too deeply"):
+        format_tree(TreeNode({"v": deep}), "n")
+    fine: Any = 1
+    for _ in range(100):
+        fine = {"k": fine}
+    text = format_tree(TreeNode({"v": fine}), "n")
+    assert parse_tree(text).children["n"].properties == {"v": fine}
+
+
+@pytest.mark.parametrize("name", ["", "a/b", ".", ".."])
+def test_node_names_zookeeper_cannot_hold_refuse_export(name: str) -> None:
+    """A node name that is empty, holds '/', or is '.'/'..' makes export fail, naming it."""
+    with pytest.raises(ValueError, match="is not a node name"):
+        format_tree(TreeNode(children={"top": TreeNode(children={name: TreeNode()})}))
 
 
 def test_relative_links_round_trip() -> None:
@@ -127,40 +167,104 @@ def test_relative_links_round_trip() -> None:
     assert format_tree(parse_tree(RELATIVE_LINK_TEXT)) == RELATIVE_LINK_TEXT
 
 
+@pytest.mark.parametrize(
+    ("properties", "lines"),
+    [
+        ({"key with spaces": 1}, ["'key with spaces' = 1"]),
+        ({"#hash": 2}, ["'#hash' = 2"]),
+        ({"/slash": 3}, ["'/slash' = 3"]),
+        ({"a -> b": 4}, ["'a -> b' = 4"]),
+        ({"a=b": 5}, ["'a=b' = 5"]),
+        ({" lead": 6, "trail ": 7}, ["' lead' = 6", "'trail ' = 7"]),
+        ({"": 8}, ["'' = 8"]),
+        ({"'q'": 9, '"dq': 10}, ["'\"dq' = 10", "\"'q'\" = 9"]),
+        ({"tab\tkey": 1}, ["'tab\\tkey' = 1"]),
+        ({"it's": 1, "a->b": 2, "x:y": 3}, ["a->b = 2", "it's = 1", "x:y = 3"]),
+        ({"my link ->": "/x"}, ["'my link' -> /x"]),
+        ({" ->": "/databases/main"}, ["'' -> /databases/main"]),
+        ({"x ->": 5}, ["'x ->' = 5"]),
+        ({"x ->": "two words"}, ["'x ->' = 'two words'"]),
+        ({"x ->": ""}, ["'x ->' = ''"]),
+        ({"x ->": "tab\there"}, ["'x ->' = 'tab\\there'"]),
+        ({"my plink =>": "/a b"}, ["'my plink' => /a b"]),
+        ({"p =>": "/a b c"}, ["'p =>' = '/a b c'"]),
+        ({"p =>": " /a"}, ["'p =>' = ' /a'"]),
+        ({"p =>": None}, ["'p =>' = None"]),
+        ({"type": "a\x00b"}, ["type = 'a\\x00b'"]),
+    ],
+)
+def test_names_that_bare_text_cannot_carry_are_quoted(
+    properties: dict[str, Any], lines: list[str]
+) -> None:
+    """Names and link values bare text cannot carry are written quoted, and read back."""
+    text = format_tree(TreeNode(properties), "n")
+    assert text == "/n\n" + "".join(f"  {line}\n" for line in lines)
+    assert parse_tree(text) == TreeNode(children={"n": TreeNode(properties)})
+
+
+@pytest.mark.parametrize(
+    ("name", "line"),
+    [
+        ("node name", "/'node name'"),
+        (" lead", "/' lead'"),
+        ("'quoted'", "/\"'quoted'\""),
+        ("new\nline", "/'new\\nline'"),
+        ("#x", "/#x"),
+        ("a:b", "/a:b"),
+        ("a=1", "/a=1"),
+        ("it's", "/it's"),
+    ],
+)
+def test_node_names_that_bare_text_cannot_carry_are_quoted(name: str, line: str) -> None:
+    """A node name with a blank, an unprintable character or a leading quote is quoted."""
+    tree = TreeNode(children={name: TreeNode({"type": "t"})})
+    assert format_tree(tree) == f"{line} : t\n"
+    assert parse_tree(format_tree(tree)) == tree
+
+
 # --- property-based round trips -------------------------------------------------
 
 
-# Categories Z (separators) and Cc (controls) hold every character str.isspace() accepts.
+# ZooKeeper node names: any non-empty string without '/' or NUL, not '.' or '..'.
+node_names = st.text(
+    st.characters(codec="utf-8", exclude_characters="/\x00"), min_size=1, max_size=6
+).filter(lambda n: n not in (".", ".."))
+# Property names: any string at all (lone surrogates included: JSON can carry them).
+key_names = st.text(st.characters(exclude_categories=()), max_size=6)
+# Names and values that bare text can carry, so the bare forms are exercised too.
 _NON_BLANK = st.characters(codec="utf-8", exclude_categories=("Z", "Cc"))
-
-
-def _blankless(exclude: str) -> st.SearchStrategy[str]:
-    chars = st.characters(codec="utf-8", exclude_categories=("Z", "Cc"), exclude_characters=exclude)
-    return st.text(chars, min_size=1, max_size=6)
-
-
-node_names = _blankless("/").filter(lambda n: n not in (".", ".."))
-key_names = _blankless("=").filter(lambda n: n[0] not in "#/")
-tokens = _blankless("")
+bare_names = st.text(
+    st.characters(codec="utf-8", exclude_categories=("Z", "Cc"), exclude_characters="="),
+    min_size=1,
+    max_size=6,
+).filter(lambda n: n[0] not in "#/'\"")
+tokens = st.text(_NON_BLANK, min_size=1, max_size=6)
 types = st.text(_NON_BLANK | st.just(" "), min_size=1, max_size=8).filter(lambda t: t == t.strip())
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=8),
+    st.none()
+    | st.booleans()
+    | st.integers()
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=8),
     lambda inner: (
         st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3)
     ),
     max_leaves=8,
 )
+link_values = tokens | st.builds(" ".join, st.lists(tokens, min_size=1, max_size=3)) | json_values
 
 
 @st.composite
 def node_properties(draw: st.DrawFn) -> dict[str, Any]:
-    props: dict[str, Any] = draw(st.dictionaries(key_names, json_values, max_size=4))
-    for name, target in draw(st.dictionaries(key_names, tokens, max_size=2)).items():
-        props[f"{name} ->"] = target
-    for name, words in draw(
-        st.dictionaries(key_names, st.lists(tokens, min_size=1, max_size=2), max_size=2)
+    props: dict[str, Any] = draw(st.dictionaries(key_names | bare_names, json_values, max_size=4))
+    for name, target in draw(
+        st.dictionaries(key_names | bare_names, link_values, max_size=2)
     ).items():
-        props[f"{name} =>"] = " ".join(words)
+        props[f"{name} ->"] = target
+    for name, value in draw(
+        st.dictionaries(key_names | bare_names, link_values, max_size=2)
+    ).items():
+        props[f"{name} =>"] = value
     node_type = draw(st.none() | types | json_values)
     if node_type is not None:
         props["type"] = node_type
@@ -192,9 +296,11 @@ def _exact_tree(node: TreeNode) -> Any:
 @settings(max_examples=100, deadline=None)
 @given(st.dictionaries(node_names, trees, max_size=3))
 def test_parse_format_round_trip(children: dict[str, TreeNode]) -> None:
-    """parse_tree(format_tree(tree)) == tree, value types included, for every legal tree."""
+    """parse_tree(format_tree(tree)) == tree, types included, for every tree ZooKeeper holds."""
     tree = TreeNode(children=children)
     text = format_tree(tree)
+    text.encode("utf-8")  # a file can hold it: no lone surrogates
+    assert text.splitlines() == text.split("\n")[:-1]  # no line breaks but "\n"
     parsed = parse_tree(text)
     assert parsed == tree
     assert _exact_tree(parsed) == _exact_tree(tree)

@@ -83,7 +83,7 @@ def test_relative_links() -> None:
         ("u => ..", "u =>", ".."),
         ("n = None", "n", None),
         ("f = -1.5e3", "f", -1500.0),
-        ("big = 1e999", "big", float("inf")),
+        ("big = 1e308", "big", 1e308),
         ("l = [1, 'a', {'k': [True, False]}]", "l", [1, "a", {"k": [True, False]}]),
         ("s = 'caf\\xe9 \\u2603'", "s", "café ☃"),
         ("s = '''tri'''", "s", "tri"),
@@ -191,6 +191,24 @@ ERRORS = [
     ("/a\n  d = {1: 2}\n", 2, "dict key 1 is not a string"),
     ("/a\n  e = [[...]]\n", 2, "cannot be stored as JSON (ellipsis values are not allowed"),
     ("/a\n  x = nan\n", 2, "not a Python literal"),
+    ("/a\n  x = 1e999\n", 2, "inf is not a finite number"),
+    ("/a\n  x = -1e999\n", 2, "-inf is not a finite number"),
+    ("/a\n  x = [1, {'k': 1e999}]\n", 2, "inf is not a finite number"),
+    ("/a\n  x = float('inf')\n", 2, "not a Python literal"),
+    ("/a\n  x = float('nan')\n", 2, "not a Python literal"),
+    ("/a\n  'x = 1\n", 2, "Bad quoted name"),
+    ("/a\n  'x' 1\n", 2, "Unrecognized line"),
+    ("/a\n  'x' -> /a /b\n", 2, "Bad link format"),
+    ("/a\n  'x' => /a b c\n", 2, "Bad property link format"),
+    ("/a\n  'x' = 1e999\n", 2, "inf is not a finite number"),
+    ("/a\n  '\\N{nope}' = 1\n", 2, "Bad quoted name"),
+    ("/'a\n", 1, "Bad quoted name"),
+    ("/'a' b\n", 1, "Bad node line"),
+    ("/''\n", 1, "'' is not a valid node name (it is empty)"),
+    ("/'a/b'\n", 1, "'a/b' is not a valid node name (it contains '/')"),
+    ("/'..'\n", 1, "'..' is not a valid node name"),
+    ("/a\n  '' = 1\n  \"\" = 2\n", 3, "Duplicate property ''"),
+    ("/'a'\n/a\n", 2, "Duplicate node 'a'"),
     ("/a\n  x = [" + "[" * 300 + "\n", 2, "not a Python literal"),
     ("/a\n  x = '\0'\n", 2, "not a Python literal"),
 ]
@@ -245,3 +263,59 @@ def test_walk() -> None:
     """TreeNode.walk yields every path preorder and sorted."""
     tree = parse_tree(RELATIVE_LINK_TEXT)
     assert [path for path, _ in tree.walk()] == ["/", "/a", "/a/b", "/a/b/c", "/a/c"]
+
+
+@pytest.mark.parametrize(
+    ("line", "key", "value"),
+    [
+        ("'key with spaces' = 1", "key with spaces", 1),
+        ("'#hash' = 2", "#hash", 2),
+        ("'/slash' = 3", "/slash", 3),
+        ("'a -> b' = 4", "a -> b", 4),
+        ("'a=b'='c'", "a=b", "c"),
+        ("' padded ' = None", " padded ", None),
+        ('"it\'s" = 1', "it's", 1),
+        ("'' = 1", "", 1),
+        ("'tab\\there\\n' = 1  # comment", "tab\there\n", 1),
+        ("'caf\\xe9 \\u2603' = 1", "café ☃", 1),
+        ("'x ->' = 5", "x ->", 5),
+        ("'x =>' = '/a b c'", "x =>", "/a b c"),
+        ("'my link' -> /x", "my link ->", "/x"),
+        ("'my link'->/x", "my link ->", "/x"),
+        ("'' -> /databases/main", " ->", "/databases/main"),
+        ("'my plink' => /a b", "my plink =>", "/a b"),
+        ("'my plink'=>/a", "my plink =>", "/a"),
+        ("'a' = 1", "a", 1),
+    ],
+)
+def test_quoted_names(line: str, key: str, value: Any) -> None:
+    """A name written as a Python string literal is read with literal_eval: any key at all."""
+    tree = parse_tree(f"/n\n  {line}\n")
+    assert tree.children["n"].properties == {key: value}
+
+
+@pytest.mark.parametrize(
+    ("line", "name", "properties"),
+    [
+        ("/'node name'", "node name", {}),
+        ("/'node name' : a type", "node name", {"type": "a type"}),
+        ("/'a:b':t", "a:b", {"type": "t"}),
+        ('/"it\'s"', "it's", {}),
+        ("/' lead'", " lead", {}),
+        ("/'#x'", "#x", {}),
+        ("/'tab\\t'", "tab\t", {}),
+    ],
+)
+def test_quoted_node_names(line: str, name: str, properties: dict[str, Any]) -> None:
+    """/'NAME' is a node whose name is the string literal: blanks and quotes allowed."""
+    assert parse_tree(line) == TreeNode(children={name: TreeNode(properties)})
+
+
+def test_quoted_names_are_never_run_as_code(tmp_path: Path) -> None:
+    """Only a plain string literal is a quoted name: an expression is an error, a prefix bare."""
+    marker = tmp_path / "pwned"
+    with pytest.raises(TreeSyntaxError, match="Unrecognized line"):
+        parse_tree(f"/a\n  'x' + __import__('os').system('touch {marker}') = 1\n")
+    name = f"f'{{open({str(marker)!r},'w')}}'"
+    assert parse_tree(f"/a\n  {name} = 1\n").children["a"].properties == {name: 1}
+    assert not marker.exists()
