@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import base64
+import hashlib
 import logging
+import secrets
 import socket
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from ._formats import ZCZK, Announcement
-from ._types import ACL, READ_ACL_UNSAFE
-
-if TYPE_CHECKING:
-    from ._supervisor import Supervisor
+from ._types import ACL, READ_ACL_UNSAFE, Perm
 
 log = logging.getLogger("aiozkreg.registration")
 
@@ -71,6 +71,48 @@ def expand_address(address: str) -> list[str]:
     return [f"{a}:{port}" for a in chosen]
 
 
+@dataclass(frozen=True, slots=True)
+class Identity:
+    """A registry's own digest identity: sent on every connect, granted on its nodes.
+
+    Registration nodes are read-only to everyone else, yet the registry
+    that made them must rewrite them in place (``update()``) in any of its
+    sessions; a random digest user per registry, re-sent on each connect,
+    is what ZooKeeper's ACLs can grant that to.
+    """
+
+    user: str
+    password: str
+
+    @classmethod
+    def new(cls) -> Identity:
+        return cls(f"aiozkreg-{secrets.token_hex(6)}", secrets.token_urlsafe(18))
+
+    @property
+    def auth(self) -> tuple[str, str]:
+        """The ``(scheme, credential)`` to send on connect."""
+        return ("digest", f"{self.user}:{self.password}")
+
+    @property
+    def acl(self) -> ACL:
+        """The ACL entry granting this identity everything on a node."""
+        digest = hashlib.sha1(f"{self.user}:{self.password}".encode()).digest()
+        return ACL(Perm.ALL, "digest", f"{self.user}:{base64.b64encode(digest).decode()}")
+
+    def registration_acl(self, acl: Sequence[ACL] | None) -> tuple[ACL, ...]:
+        """``acl`` (world-readable by default) plus this identity."""
+        given = tuple(acl) if acl is not None else READ_ACL_UNSAFE
+        mine = self.acl
+        return given if mine in given else (*given, mine)
+
+
+class RegistrationOwner(Protocol):
+    """Who keeps a registration's nodes: the registry's supervisor."""
+
+    async def rewrite(self, registration: Registration) -> None: ...
+    async def untrack(self, registration: Registration) -> None: ...
+
+
 class Registration:
     """A live registration: ephemeral nodes kept until :meth:`unregister`.
 
@@ -78,15 +120,20 @@ class Registration:
     the new session with the current :attr:`properties`. ``announcement``
     says how the data is laid out (zc.zk when None); it is fixed at
     registration, so a restore writes the same Curator id or ServerSet host.
+
+    :attr:`error` is the last failure to restore or rewrite a node (the
+    server refused it, its parent is gone, another session holds its name),
+    or None while every node is in place; the supervisor keeps trying.
     """
 
     __slots__ = (
-        "_supervisor",
+        "_owner",
         "acl",
         "active",
         "address",
         "announcement",
         "data",
+        "error",
         "nodes",
         "path",
         "real_path",
@@ -94,24 +141,25 @@ class Registration:
 
     def __init__(
         self,
-        supervisor: Supervisor,
+        owner: RegistrationOwner,
         path: str,
         real_path: str,
         address: str,
         nodes: Sequence[str],
         properties: Mapping[str, Any],
-        acl: Sequence[ACL] | None,
+        acl: Sequence[ACL],
         announcement: Announcement | None = None,
     ) -> None:
-        self._supervisor = supervisor
+        self._owner = owner
         self.path = path
         self.real_path = real_path
         self.address = address
         self.nodes = tuple(nodes)
         self.announcement = announcement or Announcement(ZCZK, "", 0)
         self.data = self.announcement.encode(properties)
-        self.acl = tuple(acl) if acl is not None else READ_ACL_UNSAFE
+        self.acl = tuple(acl)
         self.active = True
+        self.error: Exception | None = None
 
     @property
     def format(self) -> str:
@@ -127,17 +175,23 @@ class Registration:
         return self.announcement.properties(self.data)
 
     async def update(self, data: Mapping[str, Any] | None = None, /, **properties: Any) -> None:
-        """Merge into the registration's properties, now and for every later restore."""
+        """Merge into the registration's properties, now and for every later restore.
+
+        Each node is rewritten in place (setData): it never goes missing for a
+        reader. If this raises (the link dropped, the server refused), the new
+        properties are still the registration's: the supervisor writes them
+        as soon as it can, and :attr:`error` shows a refusal meanwhile.
+        """
         merged = {**self.properties, **(data or {}), **properties}
-        self.data = self.announcement.encode(merged)
-        await self._supervisor.rewrite(self)
+        self.data = self.announcement.encode(merged)  # ValueError (bad values): nothing changes
+        await self._owner.rewrite(self)
 
     async def unregister(self) -> None:
         """Delete the nodes and stop restoring them; idempotent."""
         if not self.active:
             return
         self.active = False
-        await self._supervisor.untrack(self)
+        await self._owner.untrack(self)
 
     async def __aenter__(self) -> Registration:
         return self

@@ -11,13 +11,14 @@ from types import TracebackType
 from typing import Any
 
 from . import _links, _ops, _paths, _trees, event
+from ._address import check_address
 from ._balancing import Clock, EjectionPolicy, Ejector, Strategy, make_strategy
 from ._encoding import decode_properties, encode_properties
 from ._errors import BadVersionError, NoNodeError, RegistryClosedError
 from ._formats import WireFormat, wire_format
 from ._plan import Change
 from ._providers import Providers, ProvidersSource
-from ._registration import Address, RegisteringServer, Registration, expand_address, format_address
+from ._registration import Address, Identity, RegisteringServer, Registration, expand_address
 from ._session import Session, SessionState, StateStream, WatchedEvent, WatchKind
 from ._sources import DataSource, Hub, resolve_links
 from ._supervisor import Supervisor
@@ -54,19 +55,22 @@ class Registry:
         auth: Iterable[tuple[str, str | bytes]] = (),
         ssl: _ssl.SSLContext | None = None,
         read_only: bool = False,
+        max_request_size: int = 0xFFFFF,  # ZooKeeper's default jute.maxbuffer
     ) -> None:
         if hosts is None:
             hosts = os.environ.get(HOSTS_ENV) or _paths.DEFAULT_HOSTS
         self.hosts = hosts
         self._wait = wait
+        self._identity = Identity.new()  # may rewrite our registrations in any session
         self._session = Session(
             hosts,
             session_timeout=session_timeout,
             connect_timeout=connect_timeout,
             request_timeout=request_timeout,
-            auth=auth,
+            auth=[*auth, self._identity.auth],
             ssl=ssl,
             read_only=read_only,
+            max_request_size=max_request_size,
         )
         self._hub = Hub(self._session)
         self._supervisor = Supervisor(self._session)
@@ -75,7 +79,9 @@ class Registry:
     # -- lifecycle --------------------------------------------------------------
 
     async def start(self, *, timeout: float | None = None) -> None:
-        """Connect. Raises :class:`FailedConnect` unless ``wait=True`` was given."""
+        """Connect; :class:`FailedConnect` after ``timeout`` seconds (default
+        ``connect_timeout``; with ``wait=True`` and neither, keep trying until
+        cancelled). If it raises, the registry is closed and close() returns at once."""
         if self._lifecycle is _Lifecycle.CLOSED:
             raise RegistryClosedError("This registry is closed; make a new one.")
         if self._lifecycle is _Lifecycle.OPENED:
@@ -86,6 +92,8 @@ class Registry:
         except BaseException:
             self._lifecycle = _Lifecycle.CLOSED
             raise
+        if self._lifecycle is _Lifecycle.CLOSED:  # close() ran while we were connecting
+            raise RegistryClosedError("The registry was closed while starting.")
         self._hub.start()
         self._supervisor.start()
 
@@ -230,24 +238,25 @@ class Registry:
         """Register ``address`` as an ephemeral child of ``path``.
 
         Awaitable (returns the :class:`Registration`) and an async context
-        manager (unregisters on exit). The properties are ``data`` plus
-        ``pid``. ``format``: ``"zc.zk"`` (a ``HOST:PORT`` child holding them
+        manager (unregisters on exit). The properties are ``data`` (plus
+        ``pid`` in the zc.zk layout). ``format``: ``"zc.zk"`` (a ``HOST:PORT`` child holding them
         as JSON), ``"curator"`` (a Curator x-discovery instance, properties in
         its payload), ``"serverset"`` (a ``member_`` sequential child,
         properties in its metadata), or a format object with options.
         """
         layout = wire_format(format)  # ValueError now, not when awaited
-        return Opener(lambda: self._register(path, address, acl, layout, data), _unregister)
+        text = check_address(address)  # likewise
+        return Opener(lambda: self._register(path, address, text, acl, layout, data), _unregister)
 
     async def _register(
         self,
         path: str,
         address: Address,
+        text: str,
         acl: Sequence[ACL] | None,
         layout: WireFormat,
         data: dict[str, Any],
     ) -> Registration:
-        text = format_address(address)
         addresses = expand_address(text)
         if not layout.every_address:
             addresses = addresses[:1]
@@ -291,7 +300,14 @@ class Registry:
         announcement = layout.announce(real, host, port)
         nodes = [_paths.join(real, layout.node_name(announcement, a)) for a in addresses]
         registration = Registration(
-            self._supervisor, path, real, text, nodes, properties, acl, announcement
+            self._supervisor,
+            path,
+            real,
+            text,
+            nodes,
+            properties,
+            self._identity.registration_acl(acl),
+            announcement,
         )
 
         async def create(node: str) -> str:
@@ -463,7 +479,15 @@ class Registry:
         force: bool = False,
         ignore_if_ephemeral: bool = False,
     ) -> list[Change]:
-        """Delete ``path`` and everything below it, sparing ephemeral nodes unless ``force``."""
+        """Delete ``path`` and everything below it, sparing ephemeral nodes unless ``force``.
+
+        With ``force``, this registry's own live registrations below ``path``
+        are ended first (as :meth:`Registration.unregister` would), so none
+        comes back; other registries' registrations are restored by their
+        own supervisors, as always.
+        """
+        if force and not dry_run:
+            await self._end_registrations_under(path)
         return await _trees.delete_recursive(
             self._session,
             path,
@@ -471,6 +495,17 @@ class Registry:
             force=force,
             ignore_if_ephemeral=ignore_if_ephemeral,
         )
+
+    async def _end_registrations_under(self, path: str) -> None:
+        top = _paths.normalize(path)
+        prefix = top.rstrip("/") + "/"
+        doomed = [
+            registration
+            for registration in self._supervisor.registrations
+            if any(node == top or node.startswith(prefix) for node in registration.nodes)
+        ]
+        for registration in doomed:
+            await registration.unregister()
 
     def walk(
         self, path: str = "/", *, ephemeral: bool = True, children: bool = False

@@ -14,7 +14,9 @@ import pytest
 
 from aiozkreg import (
     READ_ACL_UNSAFE,
+    NoAuthError,
     NodeExistsError,
+    Perm,
     RegisteringServer,
     Registry,
     event,
@@ -31,15 +33,19 @@ def events() -> Iterator[list[Any]]:
 
 
 async def test_register_creates_ephemeral_node_with_pid(hosts: str) -> None:
-    """The node is an ephemeral HOST:PORT child holding {"pid": ...}, world read-only."""
-    async with Registry(hosts) as zk:
+    """The node is an ephemeral HOST:PORT child holding {"pid": ...}, world read-only,
+    writable by the registry's own digest identity alone."""
+    async with Registry(hosts) as zk, Registry(hosts) as other:
         await zk.ensure_path("/fooservice/providers")
         await zk.register("/fooservice/providers", ("192.168.0.42", 8080))
         node = "/fooservice/providers/192.168.0.42:8080"
         assert await zk.get_properties(node) == {"pid": os.getpid()}
         assert await zk.is_ephemeral(node)
-        acl, _ = await zk.get_acls(node)
-        assert tuple(acl) == READ_ACL_UNSAFE
+        acl, _ = await other.get_acls(node)
+        assert acl[0] == READ_ACL_UNSAFE[0] and len(acl) == 2
+        assert acl[1].scheme == "digest" and acl[1].perms == Perm.ALL
+        with pytest.raises(NoAuthError):
+            await other.set(node, b'{"hijacked": true}')
 
 
 async def test_register_string_address_and_data(hosts: str) -> None:
@@ -52,11 +58,11 @@ async def test_register_string_address_and_data(hosts: str) -> None:
 
 
 async def test_register_at_root(hosts: str) -> None:
-    """Registering at / gives /a:b, with no double slash."""
+    """Registering at / gives /a:1, with no double slash."""
     async with Registry(hosts) as zk:
-        reg = await zk.register("/", "a:b")
-        assert reg.nodes == ("/a:b",)
-        assert await zk.exists("/a:b") is not None
+        reg = await zk.register("/", "a:1")
+        assert reg.nodes == ("/a:1",)
+        assert await zk.exists("/a:1") is not None
 
 
 async def test_duplicate_registration_raises(hosts: str) -> None:

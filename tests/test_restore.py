@@ -24,7 +24,7 @@ async def test_registrations_restored_after_expiry(hosts: str) -> None:
     """200 registrations are all re-created in the new session after an expiry."""
     async with Registry(hosts) as observer, Registry(hosts) as zk:
         await zk.ensure_path("/svc")
-        await asyncio.gather(*(zk.register("/svc", f"10.0.0.1:{p}") for p in range(200)))
+        await asyncio.gather(*(zk.register("/svc", f"10.0.0.1:{p}") for p in range(1, 201)))
         view = await observer.children("/svc")
         await expire_session(zk)
         await first_snapshot(view, lambda names: len(names) == 0)
@@ -157,7 +157,7 @@ async def test_partition_longer_than_timeout(
     ):
         await other.ensure_path("/svc")
         await other.create("/conf", b'{"v":1}')
-        await asyncio.gather(*(zk.register("/svc", f"h:{p}") for p in range(3)))
+        await asyncio.gather(*(zk.register("/svc", f"h:{p}") for p in range(1, 4)))
         providers = await zk.children("/svc")
         conf = await zk.properties("/conf")
         watcher = await other.children("/svc")
@@ -168,7 +168,7 @@ async def test_partition_longer_than_timeout(
         fault_proxy.heal()
         await first_snapshot(watcher, lambda names: len(names) == 4)
         await settle(zk)
-        assert sorted(providers) == ["h:0", "h:1", "h:2", "newcomer:1"]
+        assert sorted(providers) == ["h:1", "h:2", "h:3", "newcomer:1"]
         assert conf["v"] == 2
 
 
@@ -184,7 +184,7 @@ async def test_ensemble_leader_killed_loses_no_registration(
         Registry(ensemble.connect_string, session_timeout=4.0) as other,
     ):
         await zk.ensure_path("/ens")
-        regs = await asyncio.gather(*(zk.register("/ens", f"h:{p}") for p in range(20)))
+        regs = await asyncio.gather(*(zk.register("/ens", f"h:{p}") for p in range(1, 21)))
         view = await zk.children("/ens")
         czxids = {n: (await zk.exists(f"/ens/{n}")).czxid for n in view}  # type: ignore[union-attr]
         try:
@@ -232,7 +232,7 @@ async def test_session_loss_and_restoration_are_logged(
 ) -> None:
     """Session loss is logged at WARNING, restoration at INFO with counts."""
     async with Registry(hosts) as zk:
-        await asyncio.gather(*(zk.register("/", f"log:{p}") for p in range(3)))
+        await asyncio.gather(*(zk.register("/", f"log:{p}") for p in range(1, 4)))
         with caplog.at_level("INFO", logger="aiozkreg"):
             await expire_session(zk)
             await settle(zk)
@@ -240,4 +240,4 @@ async def test_session_loss_and_restoration_are_logged(
     infos = [r.getMessage() for r in caplog.records if r.levelname == "INFO"]
     assert any(m.startswith("Session 0x") and m.endswith("expired.") for m in warnings)
     assert any(m.startswith("Restoring 3 registration node(s) in new session") for m in infos)
-    assert any(m.startswith("Restored all registrations in") for m in infos)
+    assert any(m.startswith("Restored all 3 registration node(s) in") for m in infos)
