@@ -4,8 +4,10 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 
 import pytest
+from waits import until_states
 
 from aiozkreg import (
     AuthFailedError,
@@ -17,6 +19,7 @@ from aiozkreg import (
     NotEmptyError,
     Registry,
     RegistryClosedError,
+    SessionState,
     TransactionError,
 )
 from aiozkreg.testing import FaultProxy
@@ -209,6 +212,19 @@ async def test_close_during_start_ends_it(zookeeper_server: object) -> None:
         with pytest.raises(RegistryClosedError):
             await asyncio.wait_for(starting, 1)
         assert _own_tasks() == []
+
+
+async def test_close_racing_the_end_of_start_leaves_nothing_running(memory_hosts: str) -> None:
+    """close() called as start() attaches: start() completes or raises RegistryClosedError,
+    and either way no task of the registry outlives close()."""
+    zk = Registry(memory_hosts)
+    states = zk.states()
+    starting = asyncio.create_task(zk.start())
+    await until_states(states, SessionState.CONNECTED)  # start() has not resumed yet
+    await zk.close()
+    with contextlib.suppress(RegistryClosedError):
+        await starting
+    assert _own_tasks() == []
 
 
 async def test_wait_connects_once_server_appears(zookeeper_server: object) -> None:
