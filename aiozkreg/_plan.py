@@ -51,6 +51,13 @@ Import rules (the reference's, plus "set only what changed"):
   ``trim=False`` says nothing, ``trim=True`` plans
   ``plan_delete(..., ignore_if_ephemeral=True)`` for each.
 
+ZooKeeper's own node: an import never writes into ``/zookeeper``.
+:func:`refuse_zookeeper` raises ``ValueError`` for text whose nodes would
+land there (given the import root's path on the server, chroot included),
+and the I/O layer calls it before reading anything. ``/zookeeper`` is only
+ever a top-level child of the server's root, which is never trimmed, so a
+trim cannot reach it either.
+
 Recursive delete rules: children first, in sorted order. A node holding an
 ephemeral node (at any depth) is never deleted (``P not deleted due to
 ephemeral descendent.``); an ephemeral node is not deleted unless
@@ -85,7 +92,10 @@ __all__ = [
     "children_to_load",
     "plan_delete",
     "plan_import",
+    "refuse_zookeeper",
 ]
+
+ZOOKEEPER = "/zookeeper"
 
 
 class ChangeAction(StrEnum):
@@ -264,6 +274,25 @@ def plan_import(
     plan = _Planner(dry_run)
     plan.import_children(path.rstrip("/"), desired, existing, trim=trim, acl=acl, top=True)
     return plan.build()
+
+
+def refuse_zookeeper(desired: TreeNode, path: str, server_path: str) -> None:
+    """Raise ``ValueError`` if importing ``desired`` at ``path`` would write into /zookeeper.
+
+    ``server_path`` is ``path`` as the server sees it (the chroot in front).
+    """
+    where = path if path == server_path else f"{path} ({server_path} on the server)"
+    if server_path == ZOOKEEPER or server_path.startswith(ZOOKEEPER + "/"):
+        raise ValueError(
+            f"Cannot import into {where}: /zookeeper is ZooKeeper's own node, and an "
+            "import never writes there."
+        )
+    if server_path == "/" and "zookeeper" in desired.children:
+        raise ValueError(
+            f"Cannot import the tree text's /zookeeper at {where}: /zookeeper is "
+            "ZooKeeper's own node, and an import never writes there (export leaves it "
+            "out; remove it from the text)."
+        )
 
 
 def plan_delete(

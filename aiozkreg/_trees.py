@@ -29,6 +29,7 @@ from ._plan import (
     children_to_load,
     plan_delete,
     plan_import,
+    refuse_zookeeper,
 )
 from ._session import Session
 from ._tree import TreeNode, format_tree, parse_tree
@@ -235,6 +236,7 @@ async def import_tree(
 ) -> list[Change]:
     desired = parse_tree(text)  # TreeSyntaxError before anything is read or written
     path = _paths.validate(path.rstrip("/") or "/")
+    refuse_zookeeper(desired, path, session.server_path(path))  # likewise
     wanted_acl = tuple(acl) if acl is not None else None
     existing = await _read_for_import(session, desired, path, trim, acl=wanted_acl is not None)
     plan = plan_import(desired, path, existing, trim=trim, dry_run=dry_run, acl=wanted_acl)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from readme_trees import TREE_TEXT, TREE_TEXT_2
@@ -22,6 +23,7 @@ from aiozkreg._plan import (
     children_to_load,
     plan_delete,
     plan_import,
+    refuse_zookeeper,
 )
 from aiozkreg._tree import TreeNode, parse_tree
 
@@ -375,6 +377,50 @@ def test_existing_node_to_tree_drops_ephemerals() -> None:
     assert state.holds_ephemeral()
     assert state.to_tree().children["providers"].children == {}
     assert len(state.to_tree(ephemeral=True).children["providers"].children) == 3
+
+
+# --- ZooKeeper's own node ---------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "server_path", "message"),
+    [
+        ("/zookeeper\n", "/", "/", "Cannot import the tree text's /zookeeper at /:"),
+        ("/a\n/zookeeper\n  x = 1\n", "/", "/", "Cannot import the tree text's /zookeeper"),
+        ("/x\n", "/zookeeper", "/zookeeper", "Cannot import into /zookeeper:"),
+        ("/x\n", "/zookeeper/quota", "/zookeeper/quota", "Cannot import into /zookeeper/quota:"),
+        ("/x\n", "/", "/zookeeper", "Cannot import into / (/zookeeper on the server):"),
+        ("/x\n", "/q", "/zookeeper/q", "Cannot import into /q (/zookeeper/q on the server):"),
+    ],
+)
+def test_imports_into_zookeeper_are_refused(
+    text: str, path: str, server_path: str, message: str
+) -> None:
+    """Text landing in the server's /zookeeper (chroot included) is refused, in one sentence."""
+    with pytest.raises(ValueError, match="ZooKeeper's own node") as info:
+        refuse_zookeeper(parse_tree(text), path, server_path)
+    assert str(info.value).startswith(message)
+
+
+@pytest.mark.parametrize(
+    ("text", "path", "server_path"),
+    [
+        ("/zookeeper\n", "/", "/app"),  # chroot /app: /app/zookeeper is an ordinary node
+        ("/x\n", "/zookeeper", "/app/zookeeper"),
+        ("/zookeeper2\n", "/", "/"),
+        ("/x\n", "/zookeeperx", "/zookeeperx"),
+        ("/zookeeper\n", "/a", "/a"),
+    ],
+)
+def test_other_imports_are_allowed(text: str, path: str, server_path: str) -> None:
+    """A node named zookeeper anywhere but the server's root, or a lookalike, is ordinary."""
+    refuse_zookeeper(parse_tree(text), path, server_path)
+
+
+def test_trim_at_root_never_touches_zookeeper() -> None:
+    """Trimming at / never deletes top-level nodes the text does not name, /zookeeper included."""
+    plan = plan_import(parse_tree(TREE_TEXT_2), "/", readme_state(), trim=True)
+    assert not any(op.path.startswith("/zookeeper") for op in plan.operations)
 
 
 # --- property: executing a plan produces the text's tree --------------------------

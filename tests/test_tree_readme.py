@@ -386,3 +386,100 @@ async def test_failed_batch_is_applied_op_by_op(zk: Registry) -> None:
     assert caught.value.failed == "create /locked/y"
     assert {"create /ok", "create /ok/x", "create /ok/z"} <= set(caught.value.applied)
     assert sorted(await zk.get_children("/ok")) == ["x", "z"]
+
+
+# --- beyond the README: names the text quotes, ZooKeeper's own node ----------------------
+
+ODD_PROPERTIES = {
+    "#hash": 1,
+    "/slash": 2,
+    "a -> b": 3,
+    "key with spaces": 4,
+    "a=b": 5,
+    " padded ": 6,
+    "": 7,
+    "x ->": 8,
+    "my link ->": "/odd",
+    "plink =>": "/a b c",
+    "type": "two\nlines",
+}
+
+
+async def test_quoted_names_survive_export_and_import(zk: Registry) -> None:
+    """Names bare text cannot carry export quoted and import back unchanged, through ZooKeeper."""
+    await zk.create("/odd", json.dumps(ODD_PROPERTIES).encode())
+    await zk.create("/odd/node name", b'{"k": 1}')
+    await zk.create("/odd/'quoted'")
+    text = await zk.export_tree("/odd")
+    assert "/'node name'\n" in text and "  '#hash' = 1\n" in text
+    await zk.import_tree(await zk.export_tree("/odd", name="copy"))
+    copy = parse_tree(await zk.export_tree("/copy", name="odd"))
+    assert copy == parse_tree(text)
+    assert copy.children["odd"].properties == ODD_PROPERTIES
+    assert sorted(await zk.get_children("/copy")) == ["'quoted'", "node name"]
+    assert await zk.import_tree(text, dry_run=True) == []  # nothing differs
+
+
+async def _zookeeper_state(client: Registry) -> dict[str, Any]:
+    """Every node under the server's /zookeeper with its stat: any write would show."""
+    return {path: await client.exists(path) async for path in client.walk("/zookeeper")}
+
+
+@pytest.mark.parametrize(
+    ("text", "path"),
+    [
+        ("/zookeeper\n  x = 1\n", "/"),
+        ("/zookeeper\n  /quota\n    /evil\n", "/"),
+        ("/zookeeper\n", "/"),
+        ("/x\n", "/zookeeper"),
+        ("/x\n", "/zookeeper/quota"),
+        ("/quota\n  x = 1\n", "/zookeeper/"),
+    ],
+)
+@pytest.mark.parametrize("options", [{}, {"dry_run": True}, {"trim": True}])
+async def test_import_never_writes_into_zookeeper(
+    zookeeper_server: Any, zookeeper_chroot: str, text: str, path: str, options: dict[str, Any]
+) -> None:
+    """Without a chroot, text naming /zookeeper or a path in it is refused; nothing is written."""
+    mine = zookeeper_chroot.lstrip("/")
+    async with (
+        Registry(zookeeper_server.address) as zk,
+        Registry(zookeeper_server.address) as other,
+    ):
+        before = await _zookeeper_state(other)
+        with pytest.raises(ValueError, match="/zookeeper is ZooKeeper's own node") as info:
+            await zk.import_tree(
+                f"/{mine}\n  /mine\n" + text if path == "/" else text, path, **options
+            )
+        assert "\n" not in str(info.value)
+        assert await _zookeeper_state(other) == before
+        assert await other.get_children(zookeeper_chroot) == []  # not even the rest of the text
+
+
+async def test_trim_at_the_root_leaves_zookeeper_alone(
+    zookeeper_server: Any, zookeeper_chroot: str
+) -> None:
+    """A trimming import at / without a chroot leaves /zookeeper (never named) untouched."""
+    mine = zookeeper_chroot.lstrip("/")
+    async with (
+        Registry(zookeeper_server.address) as zk,
+        Registry(zookeeper_server.address) as other,
+    ):
+        before = await _zookeeper_state(other)
+        await zk.import_tree(f"/{mine}\n  /kept\n", "/", trim=True)
+        await zk.import_tree(f"/{mine}\n", "/", trim=True)
+        assert await _zookeeper_state(other) == before
+        assert await other.get_children(zookeeper_chroot) == []  # /kept was trimmed
+
+
+async def test_zookeeper_under_a_chroot_is_an_ordinary_node(
+    zookeeper_server: Any, zookeeper_hosts: str, zookeeper_chroot: str
+) -> None:
+    """With a chroot, a node called zookeeper is chroot/zookeeper: imported like any other."""
+    async with Registry(zookeeper_hosts) as zk, Registry(zookeeper_server.address) as other:
+        before = await _zookeeper_state(other)
+        await zk.import_tree("/zookeeper\n  x = 1\n  /child\n")
+        await zk.import_tree("/more\n", "/zookeeper/child")
+        assert await zk.export_tree() == "/zookeeper\n  x = 1\n  /child\n    /more\n"
+        assert await other.get_children(f"{zookeeper_chroot}/zookeeper") == ["child"]
+        assert await _zookeeper_state(other) == before
