@@ -2,31 +2,72 @@
 
 Pure: no I/O. Each :class:`WireFormat` knows how a registration's node is
 named, how its data is written, and how a reader turns a child of the
-service path back into a :class:`Provider`.
+service path back into a :class:`Provider`. Each writes what that layout's
+own readers understand: nothing a reader of the layout would take for
+something else, nothing it would choke on.
 
-* **zc.zk**: child ``HOST:PORT``, data the properties as compact JSON.
+* **zc.zk**: child ``HOST:PORT``, data the properties as compact JSON (a
+  registration adds ``pid``: zc.zk's layout is the only one that records it).
 * **curator**: child ``<id>`` (a UUID4), data Curator's ``ServiceInstance``
   JSON in the field order Curator writes (name, id, address, port, sslPort,
-  payload, registrationTimeUTC, serviceType, uriSpec); the properties are
-  the ``payload`` object, written with ``"@class": "java.util.LinkedHashMap"``
-  first so Jackson readers can type it. ``enabled`` is not written (Curator's
-  compatible mode); readers take a missing one as true.
+  payload, registrationTimeUTC, serviceType, uriSpec, then enabled). The
+  ``payload`` is exactly the properties less ``enabled``, as an object with
+  ``"@class": "java.util.LinkedHashMap"`` first so Jackson readers can type
+  it, and ``null`` when there are none (so clients typed
+  ``ServiceDiscovery<Void>`` or ``<String>`` read it too). An ``enabled``
+  property is Curator's own top-level boolean ``"enabled"``, which
+  ``ServiceInstance.isEnabled()`` reports; without one the field is left out,
+  as Curator's default (compatible) serializer does, and readers take it as
+  true.
 * **serverset**: ephemeral-sequential child ``member_%010d``, data
-  ``{"serviceEndpoint", "additionalEndpoints", "status": "ALIVE", "shard"}``
-  (all of the first three always written); the properties go into the
-  ``metadata`` string map (non-string values as JSON text).
+  ``{"serviceEndpoint", "additionalEndpoints", "status", "shard"}`` (the
+  first three always written); the properties go into the ``metadata``
+  string map (non-string values as JSON text). ``status`` is ``ALIVE``, or
+  ``STOPPING`` when an ``enabled`` property is false.
 
-Reading, a provider is *available* when it is enabled (an ``enabled``
-property, or Curator's ``enabled`` field, that is false turns it off) and its
-status is ``ALIVE``. zc.zk and Curator nodes have no status: they are ALIVE
-while they exist. A ServerSet member must say ``ALIVE``; one that says
-nothing (``status`` is None) is listed but never picked, as strict
-ServerSet readers reject it.
+Why ``STOPPING`` for a disabled member: the ServerSet schema
+(twitter-commons' ``endpoint.thrift``) defines it as a service that "should
+no longer be contacted" while it finishes the requests it has, which is
+what taking a live provider out of rotation means. Finagle's resolvers
+(``zk2`` and the older ``ZookeeperServerSetCluster``) route to ``ALIVE``
+members only, so any other status takes the member out there; Iago pauses
+a ``STOPPING`` member and resumes it when it is ``ALIVE`` again, the very
+toggle ``enabled`` is. ``DEAD`` is twitter-commons' signal to leave the set
+(``EndpointStatus.update(DEAD)`` cancels the membership), ``STOPPED`` says
+the process cannot be contacted at all, ``WARNING`` means alive and may
+still be routed to, and ``STARTING`` describes a process not yet up. Every
+ServerSet reader parses all six. ``enabled`` also stays in ``metadata``
+(``"false"``/``"true"``): it is the only place an explicit ``enabled=True``
+survives, and it tells our disabling apart from another writer's status.
 
-Auto-detection (no format given) goes by the child's name, then its data:
-``member_<n>`` is a ServerSet member, ``HOST:PORT`` a zc.zk node, anything
-else a Curator instance if its data is a JSON object with ``address`` and a
-port; other children (``vector_*`` weight nodes, config nodes) are skipped.
+In the Curator and ServerSet layouts ``enabled`` is the format's own flag,
+so it is stored as a boolean (``enabled="no"`` reads back as ``False``);
+:meth:`WireFormat.properties_of` gives it back among the properties, so a
+registration's properties round-trip.
+
+Reading, a provider is *available* when it is enabled and its status is
+``ALIVE``. zc.zk: an ``enabled`` property that is false turns it off.
+Curator: only the top-level ``enabled`` field counts, as for Curator's own
+clients (an ``enabled`` key inside the payload is ordinary payload). A
+ServerSet member must say ``ALIVE`` (and an ``enabled`` metadata entry
+must not be false); one that says nothing (``status`` is None) is listed
+but never picked, as strict ServerSet readers reject it. zc.zk and Curator
+nodes have no status: they are ALIVE while they exist.
+
+Auto-detection (no format given) reads the child's data before its name:
+
+1. data that is a Curator ``ServiceInstance`` (a JSON object with an
+   ``address`` and a ``port`` or ``sslPort``) whose ``id`` is the child's
+   name, as Curator always names the node, is a Curator instance, whatever
+   the name looks like (an id such as ``10.0.0.1:8080`` included);
+2. a ``member_<n>`` child is a ServerSet member (its data must then have a
+   ``serviceEndpoint``: a member without one is reported as malformed);
+3. a ``HOST:PORT`` child is a zc.zk node, whatever its data (JSON, other
+   text, or none);
+4. any other child whose data is Curator-shaped is a Curator instance
+   written by a tool that names nodes otherwise;
+
+everything else (``vector_*`` weight nodes, config nodes) is skipped.
 """
 
 from __future__ import annotations
@@ -48,6 +89,8 @@ from ._encoding import decode_properties, encode_properties
 log = logging.getLogger("aiozkreg.formats")
 
 ALIVE = "ALIVE"
+DISABLED = "STOPPING"
+"""The ServerSet status of a member whose ``enabled`` property is false (see above)."""
 SERVERSET_STATUSES = ("DEAD", "STARTING", "ALIVE", "STOPPING", "STOPPED", "WARNING")
 JAVA_MAP_CLASS = "java.util.LinkedHashMap"
 
@@ -69,9 +112,11 @@ class Provider:
     """One provider of a service, as read from its node (immutable).
 
     ``name`` is the node's name under the service path; ``properties`` the
-    zc.zk properties, the Curator payload (without ``@class``) or the
-    ServerSet metadata. ``endpoints`` are a ServerSet member's
-    ``additionalEndpoints``.
+    zc.zk properties, the Curator payload (without ``@class``, plus Curator's
+    ``enabled`` field when the instance has one) or the ServerSet metadata
+    (an ``enabled`` entry of ``"true"``/``"false"`` as a boolean): what
+    :meth:`WireFormat.properties_of` reads. ``endpoints`` are a ServerSet
+    member's ``additionalEndpoints``.
     """
 
     name: str
@@ -127,6 +172,16 @@ def _json_object(data: bytes) -> dict[str, Any]:
     if not isinstance(value, dict):
         raise ValueError("the data is not a JSON object")
     return value
+
+
+def _maybe_json_object(data: bytes) -> dict[str, Any] | None:
+    """The data as a JSON object, or None if it is none (cheaply, for detection)."""
+    if not data.lstrip().startswith(b"{"):
+        return None
+    try:
+        return _json_object(data)
+    except ValueError:
+        return None
 
 
 def _port(value: Any, what: str) -> int:
@@ -325,7 +380,8 @@ class CuratorFormat(WireFormat):
     """Curator x-discovery: a ``ServiceInstance`` per ephemeral ``<uuid>`` child.
 
     ``ssl_port`` and ``uri_spec`` (``"{scheme}://{address}:{port}"``) are
-    written as Curator's ``sslPort`` and ``uriSpec``.
+    written as Curator's ``sslPort`` and ``uriSpec``. The payload is the
+    properties less ``enabled``, which is the top-level ``enabled`` field.
     """
 
     name: ClassVar[str] = "curator"
@@ -349,8 +405,9 @@ class CuratorFormat(WireFormat):
         return announcement.id
 
     def encode(self, announcement: Announcement, properties: Mapping[str, Any]) -> bytes:
-        payload = {"@class": JAVA_MAP_CLASS, **properties} if properties else None
-        document = {
+        rest = {k: v for k, v in properties.items() if k != "enabled"}
+        payload = {"@class": JAVA_MAP_CLASS, **rest} if rest else None
+        document: dict[str, Any] = {
             "name": announcement.service,
             "id": announcement.id,
             "address": announcement.host,
@@ -361,10 +418,12 @@ class CuratorFormat(WireFormat):
             "serviceType": "DYNAMIC",
             "uriSpec": parse_uri_spec(self.uri_spec) if self.uri_spec is not None else None,
         }
+        if "enabled" in properties:  # else left out, as Curator's compatible mode does
+            document["enabled"] = truthy(properties["enabled"])
         return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
     def properties_of(self, data: bytes) -> dict[str, Any]:
-        return _payload_properties(_json_object(data).get("payload"))
+        return _instance_properties(_json_object(data))
 
     def accepts(self, name: str) -> bool:
         return True
@@ -380,7 +439,7 @@ class CuratorFormat(WireFormat):
         port = ssl_port if port is None else _port(port, "port")
         if port is None:
             raise ValueError("there is neither a port nor an sslPort")
-        props = _payload_properties(document.get("payload"))
+        props = _instance_properties(document)
         ident = document.get("id")
         return Provider(
             name=name,
@@ -388,7 +447,7 @@ class CuratorFormat(WireFormat):
             port=port,
             properties=_frozen(props),
             weight=weight_of(props.get("weight"), f" on {name}"),
-            enabled=truthy(document.get("enabled")) and truthy(props.get("enabled")),
+            enabled=truthy(document.get("enabled")),
             format=self.name,
             id=ident if isinstance(ident, str) else None,
             ssl_port=ssl_port,
@@ -396,15 +455,27 @@ class CuratorFormat(WireFormat):
         )
 
     @staticmethod
-    def looks_like(data: bytes) -> bool:
-        """True if ``data`` is a JSON object with an address and a port: a Curator instance."""
-        if not data.lstrip().startswith(b"{"):
-            return False
-        try:
-            document = _json_object(data)
-        except ValueError:
-            return False
-        return "address" in document and ("port" in document or "sslPort" in document)
+    def looks_like(data: bytes, name: str | None = None) -> bool:
+        """True if ``data`` is a JSON object with an address and a port: a Curator instance.
+
+        With ``name``, its ``id`` must be that name too (Curator names the node by it).
+        """
+        document = _maybe_json_object(data)
+        return document is not None and _instance_shaped(document, name)
+
+
+def _instance_shaped(document: Mapping[str, Any], name: str | None) -> bool:
+    if "address" not in document or ("port" not in document and "sslPort" not in document):
+        return False
+    return name is None or document.get("id") == name
+
+
+def _instance_properties(document: Mapping[str, Any]) -> dict[str, Any]:
+    """A Curator instance's properties: its payload, and its ``enabled`` field if it has one."""
+    props = _payload_properties(document.get("payload"))
+    if "enabled" in document:
+        props["enabled"] = document["enabled"]
+    return props
 
 
 def _payload_properties(payload: Any) -> dict[str, Any]:
@@ -422,7 +493,8 @@ class ServerSetFormat(WireFormat):
 
     ``shard`` is written as ``shard`` (None leaves it out);
     ``additional_endpoints`` maps names to ``(host, port)`` or ``"host:port"``
-    (a blank host means the registered host).
+    (a blank host means the registered host). A false ``enabled`` property
+    makes the status :data:`DISABLED` (``STOPPING``) instead of ``ALIVE``.
     """
 
     name: ClassVar[str] = "serverset"
@@ -438,23 +510,25 @@ class ServerSetFormat(WireFormat):
         for key, value in self.additional_endpoints.items():
             host, port = split_address(value) if isinstance(value, str) else tuple(value)
             endpoints[key] = {"host": host or announcement.host, "port": int(port)}
+        metadata = dict(properties)
+        if "enabled" in metadata:
+            metadata["enabled"] = truthy(metadata["enabled"])
         document: dict[str, Any] = {
             "serviceEndpoint": {"host": announcement.host, "port": announcement.port},
             "additionalEndpoints": endpoints,
-            "status": ALIVE,
+            "status": ALIVE if metadata.get("enabled", True) else DISABLED,
         }
         if self.shard is not None:
             document["shard"] = self.shard
-        if properties:
+        if metadata:
             document["metadata"] = {
                 key: value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
-                for key, value in properties.items()
+                for key, value in metadata.items()
             }
         return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
 
     def properties_of(self, data: bytes) -> dict[str, Any]:
-        metadata = _json_object(data).get("metadata")
-        return dict(metadata) if isinstance(metadata, dict) else {}
+        return _metadata_properties(_json_object(data).get("metadata"))
 
     def accepts(self, name: str) -> bool:
         return _MEMBER.match(name) is not None
@@ -474,8 +548,7 @@ class ServerSetFormat(WireFormat):
                     log.warning("Ignoring an endpoint of ServerSet member %s: %s.", name, exc)
         status = document.get("status")
         shard = document.get("shard", document.get("shardId"))
-        metadata = document.get("metadata")
-        props = dict(metadata) if isinstance(metadata, dict) else {}
+        props = _metadata_properties(document.get("metadata"))
         return Provider(
             name=name,
             host=host,
@@ -488,6 +561,15 @@ class ServerSetFormat(WireFormat):
             shard=shard if isinstance(shard, int) and not isinstance(shard, bool) else None,
             endpoints=_frozen(endpoints),
         )
+
+
+def _metadata_properties(metadata: Any) -> dict[str, Any]:
+    """ServerSet metadata as properties: ``enabled`` ``"true"``/``"false"`` as a boolean."""
+    props = dict(metadata) if isinstance(metadata, dict) else {}
+    flag = props.get("enabled")
+    if flag in ("true", "false"):
+        props["enabled"] = flag == "true"
+    return props
 
 
 ZCZK = ZcZkFormat()
@@ -508,12 +590,18 @@ def wire_format(spec: str | WireFormat) -> WireFormat:
 
 
 def detect(name: str, data: bytes) -> WireFormat | None:
-    """The format a child is in, by its name and then its data; None if it is no provider."""
+    """The format a child is in, by its data and then its name; None if it is no provider.
+
+    See the module docstring for the order of the rules.
+    """
+    document = _maybe_json_object(data)
+    if document is not None and _instance_shaped(document, name):
+        return CURATOR
     if SERVERSET.accepts(name):
         return SERVERSET
     if ZCZK.accepts(name):
         return ZCZK
-    if CuratorFormat.looks_like(data):
+    if document is not None and _instance_shaped(document, None):
         return CURATOR
     return None
 

@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from aiozkreg import CuratorFormat, Provider, ServerSetFormat, ZcZkFormat
 from aiozkreg._formats import (
     CURATOR,
+    DISABLED,
     SERVERSET,
     ZCZK,
     decode_provider,
@@ -131,13 +132,52 @@ def test_curator_payloads_read_as_properties(payload: Any, properties: dict[str,
         ({}, True),
         ({"enabled": True}, True),
         ({"enabled": False}, False),
-        ({"payload": {"@class": "java.util.LinkedHashMap", "enabled": False}}, False),
+        ({"enabled": "false"}, False),
+        ({"payload": {"@class": "java.util.LinkedHashMap", "enabled": False}}, True),
     ],
 )
 def test_curator_enabled(changes: dict[str, Any], available: bool) -> None:
-    """A missing `enabled` is true; false in the field or in the payload disables."""
+    """Only Curator's top-level `enabled` counts (missing is true); a payload key is payload."""
     provider = decode_provider(UUID, _curator(**changes), CURATOR)
     assert provider is not None and provider.available is available
+
+
+def test_curator_instance_as_curator_writes_it_with_enabled() -> None:
+    """Curator's non-compatible mode appends `enabled`: read as the flag and as a property."""
+    data = CURATOR_INSTANCE[:-1] + b',"enabled":false}'
+    provider = decode_provider(UUID, data)
+    assert provider is not None and provider.format == "curator"
+    assert (provider.enabled, provider.available) == (False, False)
+    assert dict(provider.properties) == {"weight": 3, "zone": "eu-1", "enabled": False}
+
+
+@pytest.mark.parametrize(("value", "written"), [(False, False), (True, True), ("no", False)])
+def test_curator_enabled_is_the_top_level_field(value: Any, written: bool) -> None:
+    """enabled= is written as Curator's own boolean after uriSpec, never into the payload."""
+    announcement = CURATOR.announce("/services/echo", "10.0.0.7", 8080, id=UUID, time_ms=0)
+    data = announcement.encode({"weight": 3, "enabled": value})
+    document = json.loads(data)
+    assert list(document) == [*CURATOR_FIELDS, "enabled"]
+    assert document["enabled"] is written
+    assert document["payload"] == {"@class": "java.util.LinkedHashMap", "weight": 3}
+    assert CURATOR.properties_of(data) == {"weight": 3, "enabled": written}
+    provider = decode_provider(UUID, data)
+    assert provider is not None and provider.enabled is written
+
+
+def test_curator_enabled_alone_leaves_the_payload_null() -> None:
+    """With enabled as the only property the payload is still null (readable as <Void>)."""
+    data = CURATOR.announce("/s/echo", "h", 1, id=UUID, time_ms=0).encode({"enabled": False})
+    document = json.loads(data)
+    assert document["payload"] is None and document["enabled"] is False
+    assert CURATOR.properties_of(data) == {"enabled": False}
+
+
+def test_curator_payload_is_exactly_the_properties() -> None:
+    """A Curator registration carries no pid: only zc.zk records one."""
+    assert (ZCZK.records_pid, CURATOR.records_pid, SERVERSET.records_pid) == (True, False, False)
+    data = CURATOR.announce("/s/echo", "h", 1, id=UUID, time_ms=0).encode({"zone": "a"})
+    assert json.loads(data)["payload"] == {"@class": "java.util.LinkedHashMap", "zone": "a"}
 
 
 def test_curator_ssl_only_instance_uses_the_ssl_port() -> None:
@@ -192,13 +232,46 @@ def test_serverset_shard_id_and_metadata() -> None:
 
 @pytest.mark.parametrize(
     ("status", "available"),
-    [("ALIVE", True), ("DEAD", False), ("STARTING", False), ("STOPPING", False), (None, False)],
+    [
+        ("ALIVE", True),
+        ("DEAD", False),
+        ("STARTING", False),
+        ("STOPPING", False),
+        ("STOPPED", False),
+        ("WARNING", False),
+        (None, False),
+    ],
 )
 def test_serverset_status(status: str | None, available: bool) -> None:
     """Only ALIVE members are available; a member that says no status is listed, never picked."""
     provider = decode_provider("member_1", _member(status=status), SERVERSET)
     assert provider is not None
     assert provider.status == status and provider.available is available
+
+
+@pytest.mark.parametrize(
+    ("value", "status", "flag"),
+    [(False, "STOPPING", "false"), (True, "ALIVE", "true"), ("off", "STOPPING", "false")],
+)
+def test_serverset_enabled_is_the_status(value: Any, status: str, flag: str) -> None:
+    """enabled=False writes status STOPPING (and "false" in metadata); it reads back as False."""
+    data = SERVERSET.announce("/aurora/echo", "10.0.0.1", 8080).encode({"enabled": value})
+    document = json.loads(data)
+    assert document["status"] == status == (DISABLED if flag == "false" else "ALIVE")
+    assert document["metadata"] == {"enabled": flag}
+    assert SERVERSET.properties_of(data) == {"enabled": flag == "true"}
+    provider = decode_provider("member_0000000001", data)
+    assert provider is not None
+    assert (provider.status, provider.enabled, provider.available) == (
+        status,
+        *[flag == "true"] * 2,
+    )
+
+
+def test_serverset_metadata_enabled_false_disables_an_alive_member() -> None:
+    """A member that says ALIVE but carries enabled "false" in its metadata is not picked."""
+    provider = decode_provider("member_1", _member(metadata={"enabled": "false"}))
+    assert provider is not None and provider.status == "ALIVE" and not provider.available
 
 
 def test_serverset_member_without_additional_endpoints_is_read() -> None:
@@ -309,24 +382,61 @@ def test_zczk_name_without_port_is_no_provider() -> None:
 # -- detection and names ---------------------------------------------------------------
 
 
+HOST_PORT_ID = "10.0.0.1:8080"
+CURATOR_WITH_HOST_PORT_ID = _curator(id=HOST_PORT_ID, address="10.0.0.7", port=9000)
+
+
 @pytest.mark.parametrize(
     ("name", "data", "expected"),
     [
         ("member_0000000001", SERVERSET_MEMBER, "serverset"),
+        ("member_0000000001", b"not json", "serverset"),  # malformed: reported when decoded
+        ("member_0000000001", _curator(id="member_0000000001"), "curator"),
         ("10.0.0.1:80", b'{"pid":1}', "zc.zk"),
         ("10.0.0.1:80", b"", "zc.zk"),
+        ("10.0.0.1:80", b"plain text", "zc.zk"),
+        ("10.0.0.1:80", b"[1, 2]", "zc.zk"),
+        ("10.0.0.1:80", b"{not json", "zc.zk"),
+        ("10.0.0.1:80", b'{"address":"10.9.9.9","port":1}', "zc.zk"),  # properties, not Curator
+        ("10.0.0.1:80", SERVERSET_MEMBER, "zc.zk"),  # ServerSet readers want member_ names
+        (HOST_PORT_ID, CURATOR_WITH_HOST_PORT_ID, "curator"),
         (UUID, CURATOR_INSTANCE, "curator"),
+        ("instance-1", CURATOR_INSTANCE, "curator"),  # named otherwise by another writer
         ("vector_0000000001", b'{"vector":[{"select":"shard=0","weight":2.0}]}', None),
         ("config", b'{"threads":4}', None),
         ("config", b"text", None),
+        ("config", SERVERSET_MEMBER, None),
     ],
 )
 def test_detect(name: str, data: bytes, expected: str | None) -> None:
-    """Detection goes by name (member_N, HOST:PORT), then by data (a Curator instance)."""
+    """Detection reads the data first (a Curator instance named by its id), then the name."""
     detected = detect(name, data)
     assert (detected.name if detected else None) == expected
+    if data == b"not json":
+        with pytest.raises(ValueError):
+            decode_provider(name, data)
+        return
     provider = decode_provider(name, data)
     assert (provider.format if provider else None) == expected
+
+
+def test_curator_instance_with_a_host_port_id_keeps_its_address() -> None:
+    """A Curator id shaped HOST:PORT is no zc.zk name: the address is the instance's own."""
+    provider = decode_provider(HOST_PORT_ID, CURATOR_WITH_HOST_PORT_ID)
+    assert provider is not None
+    assert (provider.format, provider.address, provider.id) == (
+        "curator",
+        "10.0.0.7:9000",
+        HOST_PORT_ID,
+    )
+    assert dict(provider.properties) == {"weight": 3, "zone": "eu-1"}
+
+
+def test_explicit_format_is_taken_at_its_word() -> None:
+    """With a format given there is no detection: a HOST:PORT child is read as zc.zk."""
+    provider = decode_provider(HOST_PORT_ID, CURATOR_WITH_HOST_PORT_ID, ZCZK)
+    assert provider is not None and provider.format == "zc.zk"
+    assert provider.address == HOST_PORT_ID
 
 
 def test_wire_format_names() -> None:
@@ -392,7 +502,9 @@ _json_values = st.recursive(
     lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(), inner, max_size=3),
     max_leaves=8,
 )
-_properties = st.dictionaries(st.text().filter(lambda k: k != "@class"), _json_values, max_size=5)
+_properties = st.dictionaries(
+    st.text().filter(lambda k: k not in ("@class", "enabled")), _json_values, max_size=5
+)
 _hosts = st.sampled_from(["10.0.0.1", "app.example.com", "::1"])
 _ports = st.integers(0, 65535)
 
@@ -422,7 +534,11 @@ def test_round_trip_curator(properties: dict[str, Any], host: str, port: int) ->
     assert json.loads(data)["name"] == "echo"
 
 
-@given(st.dictionaries(st.text(), _json_values, max_size=5), _hosts, _ports)
+@given(
+    st.dictionaries(st.text().filter(lambda k: k != "enabled"), _json_values, max_size=5),
+    _hosts,
+    _ports,
+)
 def test_round_trip_serverset(properties: dict[str, Any], host: str, port: int) -> None:
     """ServerSet: metadata holds strings as they are, other values as JSON text."""
     announcement = SERVERSET.announce("/aurora/echo", host, port)
@@ -436,6 +552,36 @@ def test_round_trip_serverset(properties: dict[str, Any], host: str, port: int) 
     assert provider is not None
     assert (provider.host, provider.port, provider.status) == (host, port, "ALIVE")
     assert dict(provider.properties) == expected
+
+
+@pytest.mark.parametrize("fmt", [ZCZK, CURATOR, SERVERSET])
+@given(properties=_properties, enabled=st.booleans())
+def test_enabled_round_trips_in_every_format(
+    fmt: ZcZkFormat | CuratorFormat | ServerSetFormat, properties: dict[str, Any], enabled: bool
+) -> None:
+    """properties_of gives enabled back as written, so a registration's properties round-trip."""
+    announcement = fmt.announce("/services/echo", "10.0.0.1", 80)
+    data = announcement.encode({**properties, "enabled": enabled})
+    read = announcement.properties(data)
+    assert read["enabled"] is enabled
+    if fmt is not SERVERSET:  # ServerSet metadata holds other values as JSON text
+        assert read == {**properties, "enabled": enabled}
+    name = fmt.node_name(announcement, "10.0.0.1:80").replace("member_", "member_1")
+    provider = decode_provider(name, data)
+    assert provider is not None and provider.format == fmt.name
+    assert provider.available is enabled
+
+
+@pytest.mark.parametrize("fmt", [CURATOR, SERVERSET])
+def test_update_merges_keep_the_flag(fmt: CuratorFormat | ServerSetFormat) -> None:
+    """Merging into the read-back properties (what update() does) keeps or flips enabled."""
+    announcement = fmt.announce("/services/echo", "10.0.0.1", 80)
+    off = announcement.encode({"zone": "a", "enabled": False})
+    still_off = announcement.encode({**announcement.properties(off), "weight": 2})
+    on = announcement.encode({**announcement.properties(still_off), "enabled": True})
+    name = fmt.node_name(announcement, "10.0.0.1:80").replace("member_", "member_1")
+    states = [decode_provider(name, data) for data in (off, still_off, on)]
+    assert [p.available for p in states if p is not None] == [False, False, True]
 
 
 def test_provider_is_hashable_and_immutable() -> None:
