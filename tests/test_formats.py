@@ -262,10 +262,8 @@ def test_serverset_enabled_is_the_status(value: Any, status: str, flag: str) -> 
     assert SERVERSET.properties_of(data) == {"enabled": flag == "true"}
     provider = decode_provider("member_0000000001", data)
     assert provider is not None
-    assert (provider.status, provider.enabled, provider.available) == (
-        status,
-        *[flag == "true"] * 2,
-    )
+    on = flag == "true"
+    assert (provider.status, provider.enabled, provider.available) == (status, on, on)
 
 
 def test_serverset_metadata_enabled_false_disables_an_alive_member() -> None:

@@ -254,8 +254,66 @@ async def test_data_changes_are_followed(registry: Registry, fmt: str) -> None:
     await first_snapshot(providers, lambda s: _addresses(s) == ["10.0.0.2:80"])
     assert len(providers.all) == 2  # still registered, just not picked
     assert {(await providers.pick()).host for _ in range(5)} == {"10.0.0.2"}
+    assert reg.properties["enabled"] is False and reg.properties["weight"] in (4, "4")
     await reg.update(enabled=True)
     await first_snapshot(providers, lambda s: len(s) == 2)
+
+
+@pytest.mark.parametrize(
+    ("fmt", "field", "before", "off", "on"),
+    [
+        ("curator", "enabled", None, False, True),  # Curator's own top-level field, or none
+        ("serverset", "status", "ALIVE", "STOPPING", "ALIVE"),
+    ],
+)
+async def test_enabled_is_written_in_the_format_s_own_terms(
+    registry: Registry, fmt: str, field: str, before: Any, off: Any, on: Any
+) -> None:
+    """update(enabled=) sets Curator's `enabled` or the ServerSet status, no payload key."""
+    reg = await registry.register("/", "10.0.0.1:80", format=fmt, zone="a")
+    (node,) = reg.nodes
+    assert json.loads((await registry.get(node))[0]).get(field) == before
+    await reg.update(enabled=False)
+    document = json.loads((await registry.get(node))[0])
+    assert document[field] == off
+    assert "enabled" not in (document.get("payload") or {})
+    assert reg.properties == {"zone": "a", "enabled": False}
+    await reg.update(enabled=True)
+    assert json.loads((await registry.get(node))[0])[field] == on
+    assert reg.properties == {"zone": "a", "enabled": True}
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+async def test_registered_disabled_in_every_format(registry: Registry, fmt: str) -> None:
+    """register(..., enabled=False) is listed but never picked, and its properties round-trip."""
+    reg = await registry.register("/", "10.0.0.1:80", format=fmt, enabled=False)
+    providers = await registry.providers("/")
+    assert tuple(providers) == () and [p.enabled for p in providers.all] == [False]
+    assert reg.properties["enabled"] is False
+    await reg.update(enabled=True)
+    await first_snapshot(providers, lambda s: _addresses(s) == ["10.0.0.1:80"])
+
+
+async def test_curator_instance_with_a_host_port_id(registry: Registry) -> None:
+    """A Curator instance whose id looks like HOST:PORT is read as Curator's, at its own address."""
+    instance = {
+        "name": "echo",
+        "id": "10.0.0.1:8080",
+        "address": "10.0.0.7",
+        "port": 9000,
+        "sslPort": None,
+        "payload": None,
+        "registrationTimeUTC": 1700000000000,
+        "serviceType": "DYNAMIC",
+        "uriSpec": None,
+    }
+    await registry.create("/echo/10.0.0.1:8080", json.dumps(instance).encode(), makepath=True)
+    (provider,) = await registry.providers("/echo")
+    assert (provider.format, provider.address, provider.id) == (
+        "curator",
+        "10.0.0.7:9000",
+        "10.0.0.1:8080",
+    )
 
 
 async def test_serverset_status_other_than_alive_is_not_picked(registry: Registry) -> None:
@@ -281,7 +339,7 @@ async def test_callbacks_only_on_real_changes(registry: Registry) -> None:
     reg = await registry.register("/", "10.0.0.1:80", format="curator", weight=1)
     await first_snapshot(providers, lambda s: len(s) == 1)
     await settle(registry)
-    await reg.update(weight=1)  # the node is replaced with the same data
+    await reg.update(weight=1)  # the node is rewritten with the same data
     await settle(registry)
     assert seen == [0, 1]
 
