@@ -385,3 +385,16 @@ async def test_keeper_failure_is_the_cause_of_registry_closed(
     assert caught.value.__cause__ is failure
     await asyncio.wait_for(zk.close(), 5)
     fault_proxy.heal()
+
+
+@pytest.mark.parametrize(("session_timeout", "per_try"), [(1, 0.5), (4, 1), (8, 2), (30, 2)])
+def test_handshake_timeout_is_what_the_docs_say(session_timeout: float, per_try: float) -> None:
+    """Each connect attempt may take a quarter of the session timeout, between 0.5 and 2 s,
+    as docs/sessions.md says."""
+    from pathlib import Path
+
+    from aiozkreg._session import _handshake_timeout
+
+    assert _handshake_timeout(session_timeout) == per_try
+    docs = (Path(__file__).resolve().parent.parent / "docs" / "sessions.md").read_text()
+    assert "a quarter of the session timeout, between 0.5 and 2 s" in " ".join(docs.split())
