@@ -585,12 +585,10 @@ def _doc_example(hosts: str) -> str:
 
 
 async def test_discovery_doc_example_runs(zookeeper_hosts: str) -> None:
-    """docs/discovery.md's example registers one provider per format and finds all three."""
+    """docs/discovery.md's example registers two Curator providers under one path, finds both."""
     source = _doc_example(zookeeper_hosts)
     printed: list[str] = []
     namespace: dict[str, Any] = {"print": lambda *a: printed.append(" ".join(map(str, a)))}
     exec(compile(source.replace("asyncio.run(main())", ""), "docs/discovery.md", "exec"), namespace)
     await namespace["main"]()
-    assert printed == [
-        "[('curator', '10.0.0.2:8080'), ('serverset', '10.0.0.3:8080'), ('zc.zk', '10.0.0.1:8080')]"
-    ]
+    assert printed == ["[('curator', '10.0.0.1:8080', 3.0), ('curator', '10.0.0.2:8080', 1.0)]"]
