@@ -12,6 +12,7 @@ traceback and the library's log. See docs/cli.md.
 from __future__ import annotations
 
 import argparse
+import ast
 import asyncio
 import contextlib
 import logging
@@ -30,7 +31,16 @@ from ._cli_common import CommandError, UsageError, connected, node_text
 from ._cli_watch import watch
 from ._errors import FailedConnect, NoNodeError, TreeSyntaxError, ZKRegError
 from ._graph import build_graph, to_dot, to_mermaid
-from ._tree import TreeNode, _literal, _LiteralError, parse_tree
+from ._tree import (
+    QUOTED,
+    QUOTES,
+    TreeNode,
+    _literal,
+    _LiteralError,
+    is_bare_name,
+    name_text,
+    parse_tree,
+)
 from ._types import ACL, Perm
 
 __all__ = ["export_main", "import_main", "main", "set_property_main", "validate_main"]
@@ -176,8 +186,9 @@ def _set_args(parser: argparse.ArgumentParser) -> None:
         "assignments",
         metavar="NAME=LITERAL",
         nargs="+",
-        help="a Python literal (quote strings: \"comment='ok'\"); NAME =>=LITERAL for a "
-        "property link",
+        help="a Python literal (quote strings: \"comment='ok'\"); 'NAME ->=' sets a link, "
+        "'NAME =>=' a property link; a name with blanks or '=', or starting with '#', '/' or "
+        "a quote, is written as a Python string: \"'my key'=1\"",
     )
     _common(parser)
     parser.set_defaults(handler=_set)
@@ -252,18 +263,51 @@ def _write(text: str, output: str | None) -> None:
 
 
 _ASSIGNMENT = re.compile(r"(?P<name>.*?)=(?!>)(?P<value>.*)", re.DOTALL)
+_LINK_NAME = re.compile(r"(?P<name>\S+)\s+(?P<arrow>->|=>)")
+_AFTER_QUOTED = re.compile(r"\s*(?:(?P<arrow>->|=>)\s*)?=(?P<value>.*)", re.DOTALL)
 
 
 def parse_assignment(argument: str) -> tuple[str, Any]:
-    """``NAME=LITERAL`` -> ``(name, value)``; the value is read with ``ast.literal_eval``.
+    """``NAME=LITERAL`` -> ``(key, value)``; the value is read with ``ast.literal_eval``.
 
-    The split is at the first ``=`` not followed by ``>``, so ``x =>='/a x'``
-    sets the property link ``x =>``. Raises :class:`UsageError`.
+    NAME is what tree text accepts: a bare name, optionally followed by
+    `` ->`` (a link) or `` =>`` (a property link), or a quoted name (a
+    Python string literal) with the same optional arrow. The split is at the
+    first ``=`` not followed by ``>`` (after a quoted name: the first one
+    after it), so ``x =>='/a x'`` sets the property link ``x =>`` and
+    ``'a=b'=1`` the property ``a=b``. Raises :class:`UsageError`.
     """
-    m = _ASSIGNMENT.fullmatch(argument)
-    if not m or not m["name"].strip():
-        raise UsageError(f"expected NAME=LITERAL, got {argument!r}")
-    name, value = m["name"].strip(), m["value"].strip()
+    text = argument.lstrip()
+    if text[:1] in QUOTES:
+        m = QUOTED.match(text)
+        after = _AFTER_QUOTED.fullmatch(text[m.end() :]) if m else None
+        if not m or not after:
+            raise UsageError(
+                f"expected 'QUOTED NAME'=LITERAL, got {argument!r} (a quoted name is a "
+                "one-line Python string literal)"
+            )
+        name = ast.literal_eval(m[0])
+        if after["arrow"]:
+            name += f" {after['arrow']}"
+        value = after["value"].strip()
+    else:
+        m = _ASSIGNMENT.fullmatch(argument)
+        if not m or not m["name"].strip():
+            raise UsageError(f"expected NAME=LITERAL, got {argument!r}")
+        name, value = m["name"].strip(), m["value"].strip()
+        link = _LINK_NAME.fullmatch(name)
+        bare = link["name"] if link else name
+        if not is_bare_name(bare):
+            arrow = ""
+            if name.endswith(("->", "=>")):
+                arrow = " (a link is NAME ->=..., a property link NAME =>=..., with a blank)"
+            raise UsageError(
+                f"{name!r} cannot be written as a bare name (it holds a blank or '=', or "
+                "starts with '#', '/' or a quote); quote it as a Python string, as tree "
+                f'text does: "{name_text(name)}={value}"{arrow}'
+            )
+        if link:
+            name = f"{bare} {link['arrow']}"
     try:
         return name, _literal(value)
     except _LiteralError as exc:

@@ -8,7 +8,7 @@ from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
 from ._registry import Registry
-from ._tree import TreeNode, format_tree
+from ._tree import TreeNode, format_tree, name_text, not_json
 
 
 class UsageError(Exception):
@@ -40,6 +40,17 @@ async def connected(args: argparse.Namespace) -> AsyncIterator[Registry]:
 
 
 def node_text(path: str, properties: dict[str, Any], children: Sequence[str] = ()) -> list[str]:
-    """A node (and its child names) in tree-text layout, headed by its full path."""
-    node = TreeNode(dict(properties), {name: TreeNode() for name in children})
-    return format_tree(node, path.lstrip("/")).splitlines()
+    """A node (and its child names) in tree-text layout, headed by its full path.
+
+    A value tree text cannot hold (``NaN`` written by another tool, say) is
+    shown in a comment line instead of failing the display.
+    """
+    shown = {key: value for key, value in properties.items() if not_json(value) is None}
+    node = TreeNode(shown, {name: TreeNode() for name in children})
+    header, *lines = format_tree(node, "n").splitlines()
+    comments = [
+        f"  # {name_text(key)} = {value!r} (not JSON: tree text cannot hold it)"
+        for key, value in properties.items()
+        if key not in shown
+    ]
+    return [path + header[len("/n") :], *comments, *lines]

@@ -15,6 +15,7 @@ import time
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pytest
 from readme_trees import TREE_TEXT
@@ -272,6 +273,24 @@ async def test_bad_input_is_one_line_exit_2_and_writes_nothing(
          "the following arguments are required: NAME=LITERAL"),
         ("aiozkreg", ["set", h, "/fooservice", "threads=5", "x =>='/nowhere x'"], None,
          "aiozkreg set: error: bad property link 'x =>'"),
+        ("zookeeper_set_property", [h, "/fooservice", "threads=5", "#hash=2"], None,
+         "'#hash' cannot be written as a bare name"),
+        ("zookeeper_set_property", [h, "/fooservice", "threads=5", "/slash=3"], None,
+         "quote it as a Python string, as tree text does: \"'/slash'=3\""),
+        ("zookeeper_set_property", [h, "/fooservice", "threads=5", "key with spaces=1"], None,
+         "\"'key with spaces'=1\""),
+        ("zookeeper_set_property", [h, "/fooservice", "threads=5", "a -> b=4"], None,
+         "\"'a -> b'=4\""),
+        ("zookeeper_set_property", [h, "/fooservice", "threads=5", "x=>='/a'"], None,
+         "a property link NAME =>=..., with a blank"),
+        ("zookeeper_set_property", [h, "/fooservice", "threads=5", "'x=1"], None,
+         "a quoted name is a one-line Python string literal"),
+        ("zookeeper_set_property", [h, "/fooservice", "threads=5", "x=1e999"], None,
+         "inf is not a finite number"),
+        ("zookeeper_set_property", [h, "/fooservice", "threads=5", "x=[-1e999]"], None,
+         "-inf is not a finite number"),
+        ("zookeeper_import", [h, "-", "/fooservice"], "/n\n  x = 1e999\n",
+         "zookeeper_import: error: <stdin>:2: The value '1e999' cannot be stored as JSON"),
         ("zookeeper_export", ["--bogus", h], None, "unrecognized arguments: --bogus"),
         ("zookeeper_export", [h, "fooservice"], None, "a ZooKeeper path starts with '/'"),
         ("zookeeper_export", ["127.0.0.1:99999"], None, "bad HOSTS '127.0.0.1:99999'"),
@@ -292,6 +311,95 @@ async def test_bad_input_is_one_line_exit_2_and_writes_nothing(
         assert message in result.error_line(), (name, args, result)
         assert result.out == "", (name, args, result)
     assert await readme.export_tree(ephemeral=True) == before
+
+
+async def test_set_property_names_export_and_import_back(
+    readme: Registry, zookeeper_hosts: str
+) -> None:
+    """Every name zookeeper_set_property accepts (quoted where needed) exports and re-imports."""
+    h = zookeeper_hosts
+    result = await run(
+        "zookeeper_set_property",
+        h,
+        "/fooservice",
+        "'key with spaces'=1",
+        "'#hash' = 2",
+        "'/slash'=3",
+        "'a -> b'=4",
+        "'a=b'='c=d'",
+        "' padded '=6",
+        "'my link' ->='/databases'",
+        "'' ->='/x y'",
+        "p =>='/cms threads'",
+        "x->=7",
+    )
+    assert (result.code, result.err) == (0, "")
+    expected = {
+        "secret": "1234",
+        "threads": 3,
+        "key with spaces": 1,
+        "#hash": 2,
+        "/slash": 3,
+        "a -> b": 4,
+        "a=b": "c=d",
+        " padded ": 6,
+        "my link ->": "/databases",
+        " ->": "/x y",
+        "p =>": "/cms threads",
+        "x->": 7,
+    }
+    assert await readme.get_properties("/fooservice") == expected
+    exported = await run("zookeeper_export", h, "/fooservice")
+    assert exported.out == (
+        "/fooservice\n"
+        "  ' padded ' = 6\n"
+        "  '#hash' = 2\n"
+        "  '/slash' = 3\n"
+        "  'a -> b' = 4\n"
+        "  'a=b' = 'c=d'\n"
+        "  'key with spaces' = 1\n"
+        "  p => /cms threads\n"
+        "  secret = '1234'\n"
+        "  threads = 3\n"
+        "  x-> = 7\n"
+        "  ' ->' = '/x y'\n"  # a link whose target is two words is written whole
+        "  'my link' -> /databases\n"
+        "  /providers\n"
+    )
+    assert result.out == exported.out.replace("  /providers\n", "")  # what set printed
+    same = await run("zookeeper_import", "-d", "--no-trim", h, "-", "/", stdin=exported.out)
+    assert (same.code, same.out, same.err) == (0, "", "")  # a dry run finds nothing to change
+    copy = await run("zookeeper_export", "--name", "copy", h, "/fooservice")
+    imported = await run("zookeeper_import", h, "-", "/", stdin=copy.out)
+    assert (imported.code, imported.err) == (0, "")
+    assert await readme.get_properties("/copy") == expected
+    valid = await run("zookeeper_validate", "-", stdin=exported.out)
+    assert (valid.code, valid.out, valid.err) == (0, "", "")
+
+
+async def test_import_into_zookeeper_is_one_line_exit_2(
+    zookeeper_server: Any, zookeeper_chroot: str
+) -> None:
+    """Without a chroot, zookeeper_import of text naming /zookeeper (or into it) exits 2."""
+    h = zookeeper_server.address
+    async with Registry(h) as other:
+        before = {p: await other.exists(p) async for p in other.walk("/zookeeper")}
+        results = await asyncio.gather(
+            run(
+                "zookeeper_import", h, "-", "/", stdin=f"{zookeeper_chroot}\n/zookeeper\n  x = 1\n"
+            ),
+            run("zookeeper_import", "-d", h, "-", "/", stdin="/zookeeper\n  /quota\n"),
+            run("zookeeper_import", h, "-", "/zookeeper", stdin="/x\n"),
+            run("aiozkreg", "import", "-t", h, "-", "/zookeeper/quota", stdin="/x\n"),
+        )
+        for result in results:
+            assert result.code == 2, result
+            assert "is ZooKeeper's own node, and an import never writes there" in (
+                result.error_line()
+            )
+            assert result.out == ""
+        assert {p: await other.exists(p) async for p in other.walk("/zookeeper")} == before
+        assert await other.get_children(zookeeper_chroot) == []
 
 
 async def test_failures_are_one_line_exit_1(readme: Registry, zookeeper_hosts: str) -> None:
