@@ -428,7 +428,7 @@ def _format_node(name: str, node: TreeNode, parent: str, indent: str, lines: lis
         elif key.endswith(PROPERTY_LINK_SUFFIX):
             lines.append(indent + _property_link_line(key, value, path))
         else:
-            lines.append(f"{indent}{_name_text(key)} = {_value_text(value, key, path)}")
+            lines.append(f"{indent}{name_text(key)} = {_value_text(value, key, path)}")
     lines.extend(links)
     for child in sorted(node.children):
         _format_node(child, node.children[child], path, indent, lines)
@@ -437,7 +437,7 @@ def _format_node(name: str, node: TreeNode, parent: str, indent: str, lines: lis
 def _link_line(key: str, target: Any, path: str) -> str:
     name = key[: -len(LINK_SUFFIX)]
     if isinstance(target, str) and target and _printable(target) and " " not in target:
-        return f"{_name_text(name)} -> {target}"
+        return f"{name_text(name)} -> {target}"
     return f"{key!r} = {_value_text(target, key, path)}"
 
 
@@ -449,15 +449,24 @@ def _property_link_line(key: str, value: Any, path: str) -> str:
         and _printable(value)
         and 1 <= len(value.split()) <= 2
     ):
-        return f"{_name_text(name)} => {value}"
+        return f"{name_text(name)} => {value}"
     return f"{key!r} = {_value_text(value, key, path)}"
 
 
-def _name_text(name: str) -> str:
+def name_text(name: str) -> str:
     """A property, link or property-link name as written: bare if it can be, else quoted."""
-    if name and _printable(name) and " " not in name and "=" not in name and name[0] not in "#/'\"":
-        return name
-    return repr(name)
+    return name if is_bare_name(name) else repr(name)
+
+
+def is_bare_name(name: str) -> bool:
+    """True if tree text can carry the property, link or property-link name ``name`` unquoted."""
+    return (
+        name != ""
+        and _printable(name)
+        and " " not in name
+        and "=" not in name
+        and name[0] not in "#/'\""
+    )
 
 
 def _bare_node_name(name: str) -> bool:
