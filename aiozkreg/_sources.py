@@ -188,7 +188,12 @@ class Source:
     async def load(self) -> None:
         """Resolve the path (watching links on the way) and read it; NoNodeError if missing."""
         async with self.exclusive():
-            self.real_path = await _links.resolve(self.path, self.hub.exists, self._read_link_node)
+            try:
+                self.real_path = await _links.resolve(
+                    self.path, self.hub.exists, self._read_link_node
+                )
+            except NoNodeError as exc:
+                raise await self.hub.explain(exc) from None
             await self._read_and_publish()
 
     async def refresh(self) -> None:
@@ -395,7 +400,14 @@ class Hub:
         return decode_properties(data, path)
 
     async def resolve(self, path: str) -> str:
-        return await _links.resolve(path, self.exists, self.read_properties)
+        try:
+            return await _links.resolve(path, self.exists, self.read_properties)
+        except NoNodeError as exc:
+            raise await self.explain(exc) from None
+
+    async def explain(self, exc: NoNodeError) -> NoNodeError:
+        """``exc``, or the error naming the chroot when it is the chroot that is missing."""
+        return await self.session.missing_chroot(exc.path) or exc
 
     # -- sources ---------------------------------------------------------------------------
 

@@ -143,7 +143,7 @@ async def read_subtree(
     """
     first = await _read(session, path, data=data)
     if first is None:
-        raise NoNodeError(path=path)
+        raise await _ops.no_node(session, path)
     root, names = first
     level = [(root, path, names)]
     while level:
@@ -170,7 +170,7 @@ async def _read_for_import(
     """What an import needs to know: the nodes the text names (and trimmed subtrees)."""
     first = await _read(session, path, data=True, acl=acl)
     if first is None:
-        raise NoNodeError(path=path)
+        raise await _ops.no_node(session, path)
     root, names = first
     for name in names:
         root.children[name] = ExistingNode()

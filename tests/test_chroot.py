@@ -146,3 +146,20 @@ def test_cli_says_the_chroot_does_not_exist(
     assert err.startswith("zookeeper_export: error: the chroot ") and err.count("\n") == 1, err
     assert "in HOSTS does not exist (no such node)" in err
     assert "/: no such node" not in err
+
+
+async def test_resolving_calls_in_a_missing_chroot_name_it(missing: Chroot) -> None:
+    """resolve(), register(), views and exports under a missing chroot name the chroot."""
+    async with Registry(missing.hosts) as zk:
+        for call in (
+            lambda: zk.resolve("/echo/providers"),
+            lambda: zk.register("/echo/providers", "10.0.0.1:80"),
+            lambda: zk.children("/echo/providers"),
+            lambda: zk.properties("/echo"),
+            lambda: zk.providers("/echo/providers"),
+            lambda: zk.export_tree("/echo"),
+            lambda: zk.import_tree("/x\n", "/echo"),
+        ):
+            with pytest.raises(NoNodeError) as caught:
+                await call()
+            assert_names_chroot(caught.value, missing)
