@@ -31,6 +31,7 @@ from ._cli_common import CommandError, UsageError, connected, node_text
 from ._cli_watch import watch
 from ._errors import FailedConnect, NoNodeError, TreeSyntaxError, ZKRegError
 from ._graph import build_graph, to_dot, to_mermaid
+from ._registry import Registry
 from ._tree import (
     QUOTED,
     QUOTES,
@@ -322,9 +323,19 @@ def parse_assignment(argument: str) -> tuple[str, Any]:
 
 async def _export(args: argparse.Namespace) -> int:
     async with connected(args) as zk:
-        text = await zk.export_tree(args.path, ephemeral=args.ephemeral, name=args.name)
+        text = await _export_text(zk, args.path, ephemeral=args.ephemeral, name=args.name)
     _write(text, args.output)
     return 0
+
+
+async def _export_text(zk: Registry, path: str, *, ephemeral: bool, name: str | None = None) -> str:
+    """``zk.export_tree(...)``; data that tree text cannot hold is a failure (exit 1)."""
+    try:
+        return await zk.export_tree(path, ephemeral=ephemeral, name=name)
+    except ValueError as exc:
+        if isinstance(exc, ZKRegError):  # a bad PATH: bad input
+            raise
+        raise CommandError(str(exc)) from exc  # NaN in the data, say: the data, not the input
 
 
 async def _import(args: argparse.Namespace) -> int:
@@ -370,7 +381,7 @@ async def _graph(args: argparse.Namespace) -> int:
         raise UsageError("give HOSTS [PATH] (a live tree) or --file FILE (a tree file)")
     else:
         async with connected(args) as zk:
-            text = await zk.export_tree(args.path, ephemeral=args.ephemeral)
+            text = await _export_text(zk, args.path, ephemeral=args.ephemeral)
         try:
             tree = parse_tree(text)
         except TreeSyntaxError as exc:

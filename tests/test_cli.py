@@ -21,6 +21,7 @@ import pytest
 from readme_trees import TREE_TEXT
 
 from aiozkreg import ACL, Perm, Registry, _cli
+from aiozkreg._cli_common import node_text
 
 BIN = Path(sys.executable).parent
 
@@ -375,6 +376,29 @@ async def test_set_property_names_export_and_import_back(
     assert await readme.get_properties("/copy") == expected
     valid = await run("zookeeper_validate", "-", stdin=exported.out)
     assert (valid.code, valid.out, valid.err) == (0, "", "")
+
+
+async def test_export_of_data_tree_text_cannot_hold_is_one_line_exit_1(
+    readme: Registry, zookeeper_hosts: str
+) -> None:
+    """NaN written by another tool: export fails naming the node and key, writes no text."""
+    await readme.create("/fooservice/odd", b'{"ok":1,"x":NaN}')
+    results = await asyncio.gather(
+        run("zookeeper_export", zookeeper_hosts, "/fooservice"),
+        run("aiozkreg", "graph", zookeeper_hosts, "/fooservice"),
+    )
+    for result in results:
+        assert result.code == 1, result
+        assert "Cannot export the property 'x' of /fooservice/odd: nan is not a finite" in (
+            result.error_line()
+        )
+        assert result.out == ""
+    shown = node_text("/fooservice/odd", await readme.get_properties("/fooservice/odd"))
+    assert shown == [
+        "/fooservice/odd",
+        "  # x = nan (not JSON: tree text cannot hold it)",
+        "  ok = 1",
+    ]
 
 
 async def test_import_into_zookeeper_is_one_line_exit_2(
