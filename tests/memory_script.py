@@ -254,6 +254,25 @@ async def transcript(opener: Opener) -> list[tuple[Any, ...]]:
     await b("auth", p.AuthRequest(type=0, scheme="digest", auth=b"u:pw"), None, xid=-4)
     await b("now yes", p.GetDataRequest(path="/d/q", watch=False), p.GetDataResponse)
 
+    # watch events go only to sessions that may READ the node (the parent, for a child
+    # event): C, not authenticated, watches nodes whose ACL A then narrows
+    await a("hid", create("/d/hid"), p.CreateResponse)
+    await a("hid2", create("/d/hid2"), p.CreateResponse)
+    await a("hid3", create("/d/hid3"), p.CreateResponse)
+    await c("data hid", p.GetDataRequest(path="/d/hid", watch=True), p.GetDataResponse)
+    await c("kids hid", p.GetChildren2Request(path="/d/hid", watch=True), p.GetChildren2Response)
+    await c("data hid2", p.GetDataRequest(path="/d/hid2", watch=True), p.GetDataResponse)
+    await c("kids hid3", p.GetChildren2Request(path="/d/hid3", watch=True), p.GetChildren2Response)
+    await c("exists hid4", p.ExistsRequest(path="/d/hid4", watch=True), p.ExistsResponse)
+    for path in ("/d/hid", "/d/hid2"):
+        await a("narrow", p.SetACLRequest(path=path, acl=_acl(user), version=-1), p.SetACLResponse)
+    await a("set hid", p.SetDataRequest(path="/d/hid", data=b"1", version=-1), p.SetDataResponse)
+    await a("kid", create("/d/hid/k"), p.CreateResponse)
+    await a("delete hid2", p.DeleteRequest(path="/d/hid2", version=-1))
+    await a("hid3 kid", create("/d/hid3/k", acl=_acl(user)), p.CreateResponse)
+    await a("hid4", create("/d/hid4", acl=_acl(user)), p.CreateResponse)
+    await c("flush", p.ExistsRequest(path="/", watch=False), p.ExistsResponse)
+
     # multi: all or nothing, per-operation results, one zxid
     await a(
         "multi",

@@ -33,7 +33,7 @@ from .._connection import DEFAULT_MAX_REQUEST_SIZE, Handshake, Link, WatchCallba
 from .._errors import ConnectionLossError, FailedConnect
 from ._memory_link import MemoryLink
 from ._memory_requests import Requests
-from ._memory_tree import CHILD, DELETED, WORLD_ALL, Tree, Trigger
+from ._memory_tree import CHILD, DELETED, WORLD_ALL, Tree, Trigger, may_read
 
 __all__ = ["MemoryZooKeeper", "open_memory_link"]
 
@@ -372,8 +372,13 @@ class MemoryZooKeeper:
         return watchers
 
     def _fire(self, triggers: list[Trigger]) -> None:
-        """Deliver the watches a change triggered (one-shot, as the server does)."""
-        for path, kind in triggers:
+        """Deliver the watches a change triggered (one-shot, as the server does).
+
+        As ZooKeeper 3.8 does, a watch fires (and is used up) for a session
+        that may not READ the node the event names (the parent, for a child
+        event), but the event is not sent to it.
+        """
+        for path, kind, acl in triggers:
             if kind == CHILD:
                 watchers = self._take(path, child=True)
             elif kind == DELETED:
@@ -383,7 +388,8 @@ class MemoryZooKeeper:
             else:
                 watchers = self._take(path, child=False)
             for link in watchers:
-                link.queue_event(kind, path)
+                if may_read(acl, link.ids):
+                    link.queue_event(kind, path)
 
 
 async def open_memory_link(

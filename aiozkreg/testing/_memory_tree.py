@@ -54,7 +54,7 @@ _SPECIAL = frozenset({"/", "/zookeeper", "/zookeeper/quota", "/zookeeper/config"
 
 AclEntry = tuple[int, str, str]  # perms, scheme, id
 Ident = tuple[str, str]  # scheme, id: who a link has authenticated as
-Trigger = tuple[str, int]  # (path, event type)
+Trigger = tuple[str, int, tuple[AclEntry, ...]]  # (path, event type, that node's ACL)
 WORLD_ALL: tuple[AclEntry, ...] = ((31, "world", "anyone"),)
 
 
@@ -210,6 +210,15 @@ def check_acl(acl: Sequence[AclEntry], perm: int, ids: Sequence[Ident] | None) -
     raise Fault(NO_AUTH)
 
 
+def may_read(acl: Sequence[AclEntry], ids: Sequence[Ident]) -> bool:
+    """Whether ``ids`` may READ a node with ``acl`` (who is told of its watch events)."""
+    try:
+        check_acl(acl, READ, ids)
+    except Fault:
+        return False
+    return True
+
+
 def _check_version(current: int, expected: int) -> None:
     if expected != -1 and expected != current:
         raise Fault(BAD_VERSION)
@@ -310,7 +319,7 @@ class Tree:
                 self.ephemerals[owner].pop(path, None)
 
         self._record(undo)
-        out += [(path, CREATED), (parent_path, CHILD)]
+        out += [(path, CREATED, fixed), (parent_path, CHILD, parent.acl)]
         return path
 
     def delete(
@@ -352,7 +361,7 @@ class Tree:
                 self.ephemerals.setdefault(node.owner, {})[path] = None
 
         self._record(undo)
-        out += [(path, DELETED), (parent_path, CHILD)]
+        out += [(path, DELETED, node.acl), (parent_path, CHILD, parent.acl)]
 
     def set_data(
         self,
@@ -376,7 +385,7 @@ class Tree:
 
         node.data, node.version, node.mzxid, node.mtime = data, node.version + 1, zxid, now
         self._record(undo)
-        out.append((path, CHANGED))
+        out.append((path, CHANGED, node.acl))
         return node
 
     def set_acl(
