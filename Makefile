@@ -1,13 +1,18 @@
 # The documented entry points: make demo, make test, make bench, make lint.
-# Each sets up what is missing (virtualenv, packages, Java + ZooKeeper) first.
+# Each sets up what is missing (virtualenv, packages, Java + ZooKeeper, and
+# Apache Curator for the interop tests) first.
 
 PYTHON ?= python3
 VENV   := .venv
 PY     := $(VENV)/bin/python
 STAMP  := $(VENV)/.installed-stamp
 ZK_JAR := /usr/share/java/zookeeper.jar
+# Curator's x-discovery and the recipes its ServiceCache needs (Debian's
+# libcurator-discovery-java does not depend on libcurator-recipes-java).
+CURATOR_JARS := /usr/share/java/curator-x-discovery.jar /usr/share/java/curator-recipes.jar
+CURATOR_PKGS := libcurator-discovery-java libcurator-recipes-java
 
-.PHONY: all setup zookeeper test test-fast demo bench lint clean
+.PHONY: all setup zookeeper curator test test-fast demo bench lint clean
 
 all: test
 
@@ -16,7 +21,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,netifaces]'
 	touch $@
 
-setup: $(STAMP) zookeeper
+setup: $(STAMP) zookeeper curator
 
 # A ZooKeeper the harness can start: ZOOKEEPER_CLASSPATH / ZOOKEEPER_HOME if
 # set, else Debian's package (installed here when we are root with apt).
@@ -29,6 +34,25 @@ zookeeper:
 	else \
 	  echo "No ZooKeeper found. Install Debian's 'zookeeper' package (apt-get install zookeeper)," >&2; \
 	  echo "or set ZOOKEEPER_HOME to an unpacked Apache ZooKeeper release." >&2; exit 1; \
+	fi
+
+# Apache Curator's Java client and a JDK for tests/test_curator_interop.py,
+# from Debian's packages when we are root with apt (after `zookeeper`, so two
+# apt-gets never run at once). Without them and without root this does not
+# fail: those tests skip, saying what is missing. AIOZKREG_CURATOR_CLASSPATH
+# points the tests at Curator's jars elsewhere.
+curator: zookeeper
+	@if [ -n "$$AIOZKREG_CURATOR_CLASSPATH" ]; then exit 0; fi; \
+	need=""; \
+	for jar in $(CURATOR_JARS); do [ -f "$$jar" ] || need=" $(CURATOR_PKGS)"; done; \
+	command -v javac >/dev/null 2>&1 || need="$$need default-jdk-headless"; \
+	if [ -z "$$need" ]; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing$$need for the Curator interop tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$need >/dev/null; \
+	else \
+	  echo "Note: the Curator interop tests will be skipped: install$$need" \
+	       "(Debian packages; needs root) or set AIOZKREG_CURATOR_CLASSPATH." >&2; \
 	fi
 
 test: setup
