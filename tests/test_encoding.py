@@ -175,3 +175,58 @@ def test_reading_non_finite_numbers_stays_tolerant() -> None:
 def test_encoded_data_is_never_empty() -> None:
     """Even empty properties produce non-empty node data."""
     assert encode_properties({}) and encode_properties({"string_value": ""})
+
+
+# --- every writer refuses them before writing (real server; a second client reads) ---------
+
+
+async def _snapshot(hosts: str) -> dict[str, Any]:
+    """Every node of the test's chroot with its data and stat, read by a second client."""
+    from aiozkreg import Registry
+
+    async with Registry(hosts) as other:
+        return {path: await other.get(path) async for path in other.walk("/")}
+
+
+@pytest.mark.parametrize("value", [math.inf, -math.inf, math.nan, {"deep": [math.inf]}])
+async def test_writers_refuse_non_finite_values_and_write_nothing(
+    registry: Any, zookeeper_hosts: str, value: Any
+) -> None:
+    """Properties views, register(), reg.update() and import all refuse inf/nan, writing nothing."""
+    await registry.create("/cfg", b'{"a":1}')
+    await registry.create("/svc")
+    reg = await registry.register("/svc", "h:1", weight=1)
+    before = await _snapshot(zookeeper_hosts)
+    props = await registry.properties("/cfg")
+    for write in (
+        lambda: props.update(x=value),
+        lambda: props.set(a=1, x=value),
+        lambda: registry.register("/svc", "h:2", x=value),
+        lambda: reg.update(x=value),
+    ):
+        with pytest.raises(ValueError, match="The property 'x' holds"):
+            await write()
+    with pytest.raises(ValueError, match=r"not a finite number|nan' is not a Python literal"):
+        await registry.import_tree(f"/cfg\n  a = 1\n  x = {value!r}\n".replace("inf", "1e999"))
+    assert await _snapshot(zookeeper_hosts) == before
+    assert reg.properties["weight"] == 1 and "x" not in reg.properties
+
+
+@pytest.mark.xfail(
+    strict=True,
+    reason="_formats.py encodes Curator and ServerSet documents with json.dumps(allow_nan=True); "
+    "it should call aiozkreg._encoding.check_finite(properties) first (lead's file)",
+)
+@pytest.mark.parametrize("layout", ["curator", "serverset"])
+async def test_other_layouts_refuse_non_finite_values_and_write_nothing(
+    registry: Any, zookeeper_hosts: str, layout: str
+) -> None:
+    """A Curator or ServerSet registration refuses inf in its properties, writing nothing."""
+    await registry.create("/svc")
+    reg = await registry.register("/svc", "h:1", format=layout, weight=1)
+    before = await _snapshot(zookeeper_hosts)
+    with pytest.raises(ValueError, match="'x'"):
+        await registry.register("/svc", "h:2", format=layout, x=math.inf)
+    with pytest.raises(ValueError, match="'x'"):
+        await reg.update(x=math.nan)
+    assert await _snapshot(zookeeper_hosts) == before
