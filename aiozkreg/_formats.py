@@ -84,7 +84,7 @@ from dataclasses import dataclass, field
 from types import MappingProxyType
 from typing import Any, ClassVar
 
-from ._encoding import decode_properties, encode_properties
+from ._encoding import check_finite, decode_properties, encode_properties
 
 log = logging.getLogger("aiozkreg.formats")
 
@@ -405,6 +405,7 @@ class CuratorFormat(WireFormat):
         return announcement.id
 
     def encode(self, announcement: Announcement, properties: Mapping[str, Any]) -> bytes:
+        check_finite(properties)  # inf and nan are no JSON: refused before anything is written
         rest = {k: v for k, v in properties.items() if k != "enabled"}
         payload = {"@class": JAVA_MAP_CLASS, **rest} if rest else None
         document: dict[str, Any] = {
@@ -420,7 +421,9 @@ class CuratorFormat(WireFormat):
         }
         if "enabled" in properties:  # else left out, as Curator's compatible mode does
             document["enabled"] = truthy(properties["enabled"])
-        return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return json.dumps(
+            document, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
 
     def properties_of(self, data: bytes) -> dict[str, Any]:
         return _instance_properties(_json_object(data))
@@ -506,6 +509,7 @@ class ServerSetFormat(WireFormat):
         return "member_"
 
     def encode(self, announcement: Announcement, properties: Mapping[str, Any]) -> bytes:
+        check_finite(properties)  # inf and nan are no JSON: refused before anything is written
         endpoints = {}
         for key, value in self.additional_endpoints.items():
             host, port = split_address(value) if isinstance(value, str) else tuple(value)
@@ -525,7 +529,9 @@ class ServerSetFormat(WireFormat):
                 key: value if isinstance(value, str) else json.dumps(value, separators=(",", ":"))
                 for key, value in metadata.items()
             }
-        return json.dumps(document, separators=(",", ":"), ensure_ascii=False).encode("utf-8")
+        return json.dumps(
+            document, separators=(",", ":"), ensure_ascii=False, allow_nan=False
+        ).encode("utf-8")
 
     def properties_of(self, data: bytes) -> dict[str, Any]:
         return _metadata_properties(_json_object(data).get("metadata"))

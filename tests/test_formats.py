@@ -589,3 +589,14 @@ def test_provider_is_hashable_and_immutable() -> None:
     assert a is not None and a == b and hash(a) == hash(b)
     with pytest.raises(TypeError):
         a.properties["a"] = 2  # type: ignore[index]
+
+
+@pytest.mark.parametrize("fmt", [ZCZK, CURATOR, SERVERSET])
+@pytest.mark.parametrize("value", [float("inf"), float("-inf"), float("nan"), [1, {"y": 1e999}]])
+def test_non_finite_values_are_refused_in_every_format(
+    fmt: ZcZkFormat | CuratorFormat | ServerSetFormat, value: Any
+) -> None:
+    """inf, -inf and nan are no JSON: every layout refuses them with ValueError naming the key."""
+    announcement = fmt.announce("/services/echo", "10.0.0.1", 80)
+    with pytest.raises(ValueError, match="'x'"):
+        announcement.encode({"weight": 1, "x": value})
