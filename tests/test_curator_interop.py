@@ -168,8 +168,7 @@ async def test_service_cache_keeps_the_instance_through_updates(
 async def test_mixed_layouts_break_curator_readers(
     registry: Registry, curator: CuratorProbe
 ) -> None:
-    """Under one path a zc.zk node is an address-less instance to Curator; one with empty data
-    fails the whole query: docs/discovery.md's reason for one layout per path."""
+    """A zc.zk node among Curator's is an address-less instance; empty data fails the query."""
     await registry.ensure_path(SERVICE)
     await registry.register(SERVICE, "10.0.0.7:8080", format="curator")
     await registry.register(SERVICE, "10.0.0.1:8080", weight=3)  # zc.zk
