@@ -212,11 +212,6 @@ async def test_writers_refuse_non_finite_values_and_write_nothing(
     assert reg.properties["weight"] == 1 and "x" not in reg.properties
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason="_formats.py encodes Curator and ServerSet documents with json.dumps(allow_nan=True); "
-    "it should call aiozkreg._encoding.check_finite(properties) first (lead's file)",
-)
 @pytest.mark.parametrize("layout", ["curator", "serverset"])
 async def test_other_layouts_refuse_non_finite_values_and_write_nothing(
     registry: Any, zookeeper_hosts: str, layout: str
