@@ -170,7 +170,9 @@ class Registration:
     def properties(self) -> dict[str, Any]:
         """The properties the nodes hold (and a restore writes).
 
-        zc.zk: the node data; curator: the payload; serverset: the metadata.
+        zc.zk: the node data (with ``pid``); curator: the payload, plus
+        ``enabled`` from Curator's own top-level field when written; serverset:
+        the metadata (a disabled member's ``status`` is ``STOPPING``).
         """
         return self.announcement.properties(self.data)
 
