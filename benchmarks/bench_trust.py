@@ -198,9 +198,12 @@ async def run_refused(ctx: Context) -> list[Measurement]:
             spent = await _cpu_over(window)
             attempts = count.retries / len(regs)
             await admin.set_acls(path, OPEN_ACL_UNSAFE)
-            async with asyncio.timeout(60):
-                while any(reg.error is not None for reg in regs):
-                    await asyncio.sleep(0.1)  # the backoff's next attempts restore them
+            async with asyncio.timeout(60), admin.children(path) as providers:
+                async for names in providers:  # the backoff's next attempts restore them
+                    if len(names) == len(regs):
+                        break
+            await settle(zk)
+            assert all(reg.error is None for reg in regs)
             rows.add(IDLE, "ms/s", "lower", REG, idle)
             rows.add(CPU, "ms/s", "lower", REG, spent)
             rows.add(ATTEMPTS, "count", "lower", REG, attempts)

@@ -12,8 +12,8 @@ import pytest
 from waits import first_snapshot, until_states
 
 from aiozkreg import (
-    OPEN_ACL_UNSAFE,
     ACL,
+    OPEN_ACL_UNSAFE,
     NoAuthError,
     NoNodeError,
     Perm,
