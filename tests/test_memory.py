@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from aiozk import protocol as p
 from memory_script import create, per_client, transcript
 from waits import first_snapshot, until_states
 
@@ -21,7 +20,9 @@ from aiozkreg import (
     SessionState,
     WatchedEvent,
 )
-from aiozkreg._connection import Connection, Handshake, Link
+from aiozkreg._connection import Connection
+from aiozkreg._transport import Link, LinkListener
+from aiozkreg._wire import Connect, Handshake
 from aiozkreg.testing import MemoryZooKeeper, ZooKeeperServer, settle
 from aiozkreg.testing._memory import open_memory_link
 
@@ -37,14 +38,14 @@ async def test_transcript_matches_the_real_server(fresh_server: ZooKeeperServer)
     """Replies (codes, header zxids, bodies, stats), events and their order, handshakes
     and dropped links are the same on the memory server as on a fresh real one."""
 
-    async def real(request: Any, *, on_watch: Any) -> tuple[Link, Handshake]:
+    async def real(connect: Connect, listener: LinkListener) -> tuple[Link, Handshake]:
         host, port = fresh_server.host, fresh_server.port
-        return await Connection.open(host, port, request, on_watch=on_watch, timeout=5)
+        return await Connection.open(host, port, connect, listener=listener, timeout=5)
 
     with MemoryZooKeeper() as server:
 
-        async def memory(request: Any, *, on_watch: Any) -> tuple[Link, Handshake]:
-            return await open_memory_link(server.name, 0, request, on_watch=on_watch, timeout=5)
+        async def memory(connect: Connect, listener: LinkListener) -> tuple[Link, Handshake]:
+            return await open_memory_link(server.name, 0, connect, listener=listener, timeout=5)
 
         expected = await transcript(real)
         got = await transcript(memory)
@@ -98,19 +99,30 @@ async def test_in_flight_request_fails_on_disconnect_but_was_applied(
     memory_zookeeper: MemoryZooKeeper,
 ) -> None:
     """A reply lost with its link: the request fails with ConnectionLossError, yet it happened."""
-    request = p.ConnectRequest(
-        protocol_version=0, last_seen_zxid=0, timeout=5000, session_id=0, password=bytes(16)
-    )
+    connect = Connect(0, 5000, 0, bytes(16), False)
     link, _ = await open_memory_link(
-        memory_zookeeper.name, 0, request, on_watch=lambda *_: None, timeout=1
+        memory_zookeeper.name, 0, connect, listener=_Quiet(), timeout=1
     )
-    future = link.send(create("/applied"), p.CreateResponse)
+    future = link.send(create("/applied"))
     memory_zookeeper.disconnect()
     with pytest.raises(ConnectionLossError):
         await future
     assert link.closed
     async with Registry(memory_zookeeper.hosts) as zk:
         assert await zk.exists("/applied") is not None
+
+
+class _Quiet:
+    """A link listener that ignores everything."""
+
+    def watch_event(self, event_type: int, state: int, server_path: str) -> None:
+        pass
+
+    def link_lost(self, link: Link) -> None:
+        pass
+
+    def link_failed(self, link: Link, error: Exception) -> None:
+        raise AssertionError(f"link_failed({error!r})")
 
 
 async def test_session_times_out_while_partitioned(

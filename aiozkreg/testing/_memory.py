@@ -1,11 +1,14 @@
 """An in-process ZooKeeper for unit tests: ``memory://NAME[/chroot]`` connect strings.
 
 :class:`MemoryZooKeeper` emulates a standalone ZooKeeper 3.8 server at the
-level of aiozk's request objects, behind the same
-:class:`~aiozkreg._connection.Link` seam the real connection uses, so the
-whole client stack (session, supervisor, views, trees) runs unchanged. The
-server registers itself by name; ``Registry("memory://NAME/chroot")`` finds
-it through :func:`open_memory_link`.
+level of :mod:`aiozkreg._wire`'s typed requests, behind the same
+:class:`~aiozkreg._transport.Link` seam the socket link uses, so the whole
+client stack (session, supervisor, views, trees) runs unchanged. The
+server registers itself by name; importing this module registers
+:func:`open_memory_link` as the connector for the ``memory`` scheme
+(:func:`aiozkreg._schemes.register_scheme`), so that
+``Registry("memory://NAME/chroot")`` finds the server without the core
+importing the testing package.
 
 The server is synchronous and single-threaded: each request is handled the
 moment it is sent (so there is one global order, as on a real server), and
@@ -29,11 +32,14 @@ from types import TracebackType
 from typing import Any, TypeVar
 
 from .. import _paths
-from .._connection import DEFAULT_MAX_REQUEST_SIZE, Handshake, Link, WatchCallback
 from .._errors import ConnectionLossError, FailedConnect
+from .._schemes import register_scheme
+from .._transport import DEFAULT_MAX_REQUEST_SIZE, NO_REQUEST_LIMIT, LinkListener
+from .._wire import Connect, Handshake, Request
 from ._memory_link import MemoryLink
 from ._memory_requests import Requests
-from ._memory_tree import CHILD, DELETED, WORLD_ALL, Tree, Trigger, may_read
+from ._memory_tree import WORLD_ALL, Tree, Trigger
+from ._memory_watches import Watches
 
 __all__ = ["MemoryZooKeeper", "open_memory_link"]
 
@@ -98,7 +104,7 @@ class MemoryZooKeeper:
         self._tree = Tree()
         self._sessions: dict[int, ServerSession] = {}
         self._links: set[MemoryLink] = set()
-        self._watches: dict[bool, dict[str, dict[MemoryLink, None]]] = {False: {}, True: {}}
+        self._watches = Watches()
         self._partitioned = False
         self._cut_off: set[int] = set()
         self._closed = False
@@ -225,17 +231,17 @@ class MemoryZooKeeper:
         raw = session_id.to_bytes(8, "big", signed=session_id < 0)
         return hashlib.sha256(self._secret + raw).digest()[:16]
 
-    def _connect(self, link: MemoryLink, request: Any) -> Handshake:
+    def _connect(self, link: MemoryLink, request: Connect) -> Handshake:
         """The server's side of a handshake: a new session, or re-attaching one."""
         self._reap_orphans()
-        if (request.last_seen_zxid or 0) > self._tree.zxid:  # the client saw a newer server
+        if request.last_zxid > self._tree.zxid:  # the client saw a newer server
             raise ConnectionLossError(
                 f"{self.hosts} refused the client: it has seen zxid "
-                f"0x{request.last_seen_zxid:x}, the server's last is 0x{self._tree.zxid:x}."
+                f"0x{request.last_zxid:x}, the server's last is 0x{self._tree.zxid:x}."
             )
         low, high = int(self.min_session_timeout * 1000), int(self.max_session_timeout * 1000)
-        timeout_ms = min(max(request.timeout or 0, low), high)
-        session_id = request.session_id or 0
+        timeout_ms = min(max(request.timeout_ms, low), high)
+        session_id = request.session_id
         if session_id == 0:
             self._tree.next_zxid()  # creating a session is a transaction
             session_id = self._next_session
@@ -247,7 +253,7 @@ class MemoryZooKeeper:
             found = self._sessions.get(session_id)
             if found is not None and found.link is not None:  # a client reconnecting
                 self._drop(found.link, ConnectionLossError(f"{self.hosts} closed the old link."))
-            if found is None or bytes(request.password or b"") != self._password(session_id):
+            if found is None or bytes(request.password) != self._password(session_id):
                 link.drop(ConnectionLossError(f"{self.hosts} refused the session."), graceful=True)
                 return Handshake(0, bytes(16), 0, False)
             session = found
@@ -301,7 +307,7 @@ class MemoryZooKeeper:
 
     # -- requests ----------------------------------------------------------------------
 
-    def _handle(self, link: MemoryLink, key: int, request: Any, size: int) -> None:
+    def _handle(self, link: MemoryLink, xid: int, request: Request[Any], size: int) -> None:
         """A request whose frame is ``size`` bytes long (after the length prefix)."""
         if size > self.jute_maxbuffer:  # as NIOServerCnxn.readLength: close, no reply
             self._drop(
@@ -310,7 +316,7 @@ class MemoryZooKeeper:
             return
         if link.session is not None:
             self._touch(link.session, link.loop)
-        self._requests.handle(link, key, request)
+        self._requests.handle(link, xid, request)
 
     def _write(self, apply: Callable[[int, int, list[Trigger]], _T]) -> tuple[int, _T]:
         """Run ``apply(zxid, now_ms, triggers)`` as one transaction, then fire its watches.
@@ -321,7 +327,7 @@ class MemoryZooKeeper:
         zxid = self._tree.next_zxid()
         triggers: list[Trigger] = []
         result = apply(zxid, int(time.time() * 1000), triggers)
-        self._fire(triggers)
+        self._watches.fire(triggers)
         return zxid, result
 
     # -- links and watches -------------------------------------------------------------
@@ -334,13 +340,7 @@ class MemoryZooKeeper:
     def _detach(self, link: MemoryLink) -> None:
         """Forget a closed link: its watches go (its session stays)."""
         self._links.discard(link)
-        for child, path in link.watches:
-            watchers = self._watches[child].get(path)
-            if watchers is not None:
-                watchers.pop(link, None)
-                if not watchers:
-                    del self._watches[child][path]
-        link.watches.clear()
+        self._watches.detach(link)
         if link.session is not None and link.session.link is link:
             link.session.link = None
 
@@ -349,59 +349,23 @@ class MemoryZooKeeper:
             self._touch(link.session, link.loop)
         link.queue_ping(self._tree.zxid)
 
-    def _watch(self, link: MemoryLink, path: str, *, child: bool) -> None:
-        self._watches[child].setdefault(path, {})[link] = None
-        link.watches.add((child, path))
-
-    def _unwatch(self, link: MemoryLink, path: str, *, child: bool, remove: bool) -> bool:
-        """Whether ``link`` holds the watch; with ``remove``, drop it."""
-        watchers = self._watches[child].get(path)
-        if watchers is None or link not in watchers:
-            return False
-        if remove:
-            del watchers[link]
-            if not watchers:
-                del self._watches[child][path]
-            link.watches.discard((child, path))
-        return True
-
-    def _take(self, path: str, *, child: bool) -> dict[MemoryLink, None]:
-        watchers = self._watches[child].pop(path, {})
-        for link in watchers:
-            link.watches.discard((child, path))
-        return watchers
-
-    def _fire(self, triggers: list[Trigger]) -> None:
-        """Deliver the watches a change triggered (one-shot, as the server does).
-
-        As ZooKeeper 3.8 does, a watch fires (and is used up) for a session
-        that may not READ the node the event names (the parent, for a child
-        event), but the event is not sent to it.
-        """
-        for path, kind, acl in triggers:
-            if kind == CHILD:
-                watchers = self._take(path, child=True)
-            elif kind == DELETED:
-                watchers = self._take(path, child=False)
-                for link in self._take(path, child=True):
-                    watchers.setdefault(link, None)  # one event per link
-            else:
-                watchers = self._take(path, child=False)
-            for link in watchers:
-                if may_read(acl, link.ids):
-                    link.queue_event(kind, path)
-
 
 async def open_memory_link(
     host: str,
     port: int,
-    request: Any,
+    connect: Connect,
     *,
-    on_watch: WatchCallback,
+    listener: LinkListener,
     timeout: float,
     ssl: _ssl.SSLContext | None = None,
-) -> tuple[Link, Handshake]:
-    """Attach to the in-memory server named ``host`` (the session's opener for memory://)."""
+    max_request_size: int = NO_REQUEST_LIMIT,
+) -> tuple[MemoryLink, Handshake]:
+    """Attach to the in-memory server named ``host``: the connector for ``memory://``.
+
+    ``port``, ``timeout`` and ``ssl`` are ignored (attaching takes one turn
+    of the loop); a name no live server has raises :class:`FailedConnect`,
+    a partition refuses with :class:`ConnectionRefusedError`.
+    """
     await asyncio.sleep(0)  # connecting takes a turn of the loop, as a socket's would
     server = _SERVERS.get(host)
     if server is None:
@@ -409,12 +373,15 @@ async def open_memory_link(
             f"No in-memory ZooKeeper is named {host!r}: create MemoryZooKeeper({host!r}) "
             "first (or it was closed)."
         )
-    if server._refuses(request.session_id or 0):
+    if server._refuses(connect.session_id):
         raise ConnectionRefusedError(f"{server.hosts} is partitioned from this client.")
-    link = MemoryLink(server, on_watch)
-    return link, server._connect(link, request)
+    link = MemoryLink(server, listener, max_request_size)
+    return link, server._connect(link, connect)
 
 
 def find_server(name: str) -> MemoryZooKeeper | None:
     """The live in-memory server called ``name``, if any."""
     return _SERVERS.get(name)
+
+
+register_scheme("memory", open_memory_link)

@@ -1,48 +1,58 @@
-"""A client's link to the in-memory ZooKeeper: the :class:`~aiozkreg._connection.Link` seam.
+"""A client's link to the in-memory ZooKeeper: a :class:`~aiozkreg._transport.Link`.
 
 The server handles each request the moment it is sent and queues the
-reply on the link; watch notifications it triggers are queued the same
-way, on every link that holds the watch. A link delivers its queue in
+reply's value on the link; watch notifications it triggers are queued the
+same way, on every link that holds the watch. A link delivers its queue in
 order on later turns of the event loop, as a socket would: a reply comes
 after the events triggered by earlier requests and before those of later
 ones, its hook runs as it is delivered, and a close comes in a turn of its
 own after everything queued before it (or at once, dropping the queue, when
 the server resets the link).
 
-As the real link does, :meth:`MemoryLink.send` refuses a request whose frame
-(serialised as the real link would) is longer than ``max_request_size``
-with :class:`~aiozkreg.RequestTooLargeError`, and hands the server the
-frame's length, which it checks against its own ``jute_maxbuffer``.
+It behaves as the socket link (:mod:`aiozkreg._connection`) does:
+
+- requests are numbered with xids the same way, and replies resolved by
+  :meth:`~aiozkreg._transport.Pending.deliver` (the hook, then the future);
+  a reply to a ping is only heard, never matched;
+- :meth:`MemoryLink.send` refuses a request whose frame (after the length
+  prefix) is longer than ``max_request_size`` with
+  :class:`~aiozkreg.RequestTooLargeError`, sending nothing, and hands the
+  server the frame's length for its own ``jute_maxbuffer`` check;
+- an exception from the listener's code or a reply hook while a reply or an
+  event is delivered is a bug of the client's: the link hands it to
+  ``listener.link_failed`` and drops itself.
+
+Closing from the client's side (:meth:`MemoryLink.abort`) takes effect at
+once: pending requests fail and the listener hears ``link_lost``.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import itertools
 import logging
-import struct
 from collections import deque
-from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, TypeVar
 
-from .. import _codec
-from .._connection import NO_REQUEST_LIMIT, Pending, ReplyHook, WatchCallback
-from .._errors import ConnectionLossError, RequestTooLargeError, error_for_code
+from .._errors import ConnectionLossError, RequestTooLargeError
+from .._transport import LinkListener, PendingReplies, ReplyHook, copy_error
+from .._wire import PING_XID, Request
 
 if TYPE_CHECKING:
     from ._memory import MemoryZooKeeper, ServerSession
 
 log = logging.getLogger("aiozkreg.testing.memory")
 
-_SYNC_CONNECTED = 3
+R = TypeVar("R")
+
+_SYNC_CONNECTED = 3  # the keeper state of every notification a connected session gets
 
 
 class _Reply:
-    __slots__ = ("err", "key", "response", "zxid")
+    __slots__ = ("err", "value", "xid", "zxid")
 
-    def __init__(self, key: int, err: int, zxid: int, response: Any) -> None:
-        self.key, self.err, self.zxid, self.response = key, err, zxid, response
+    def __init__(self, xid: int, err: int, zxid: int, value: object) -> None:
+        self.xid, self.err, self.zxid, self.value = xid, err, zxid, value
 
 
 class _Event:
@@ -69,34 +79,23 @@ class _Close:
 _Item = _Reply | _Event | _Ping | _Close
 
 
-def _copy(exc: BaseException) -> BaseException:
-    copy = type(exc)(str(exc))
-    copy.__cause__ = exc.__cause__
-    return copy
-
-
-def _coerce(response: Any, response_cls: type[Any]) -> Any:
-    """``response`` as ``response_cls`` would parse it (a round trip if the class differs)."""
-    if isinstance(response, response_cls) or not hasattr(response, "render"):
-        return response
-    fmt, values = response.render()
-    return response_cls.deserialize(struct.pack("!" + fmt, *values))
-
-
 class MemoryLink:
     """One connection of a client to a :class:`MemoryZooKeeper`."""
 
-    def __init__(self, server: MemoryZooKeeper, on_watch: WatchCallback) -> None:
+    def __init__(
+        self, server: MemoryZooKeeper, listener: LinkListener, max_request_size: int
+    ) -> None:
         self.host = server.name
         self.port = 0
+        self.max_request_size = max_request_size
         self.loop = asyncio.get_running_loop()
-        self._server: MemoryZooKeeper | None = server  # None once the server dropped us
-        self._on_watch = on_watch
+        self._server: MemoryZooKeeper | None = server  # None once either side dropped it
+        self._listener = listener
         self.session: ServerSession | None = None
         self.ids: list[tuple[str, str]] = [("ip", "127.0.0.1")]  # as a loopback client
         self.watches: set[tuple[bool, str]] = set()  # (child watch?, server path)
-        self._pending: dict[int, Pending] = {}
-        self._keys = itertools.count(1)
+        self._replies = PendingReplies(self.loop)
+        self._xid = 0
         self._outbox: deque[_Item] = deque()
         self._flush_handle: asyncio.Handle | None = None
         self._closed = asyncio.Event()
@@ -104,8 +103,6 @@ class MemoryLink:
         self.last_zxid = 0
         self.last_recv = self.loop.time()
         self.last_send = self.last_recv
-        self.on_lost: Callable[[Any], None] | None = None
-        self.max_request_size = NO_REQUEST_LIMIT  # the session sets its own
 
     # -- the Link protocol ---------------------------------------------------------
 
@@ -123,30 +120,27 @@ class MemoryLink:
 
     @property
     def pending_count(self) -> int:
-        return len(self._pending)
+        return len(self._replies)
 
     def send(
-        self,
-        request: Any,
-        response_cls: type[Any] | None,
-        *,
-        xid: int | None = None,
-        hook: ReplyHook | None = None,
-        path: str | None = None,
-    ) -> asyncio.Future[Any]:
+        self, request: Request[R], *, path: str | None = None, hook: ReplyHook | None = None
+    ) -> asyncio.Future[R]:
         """Hand ``request`` to the server; the future resolves when its reply is delivered."""
-        if self._closed.is_set():
-            reason = self._close_reason
-            raise _copy(reason) if reason else ConnectionLossError(f"{self.address} is closed.")
-        size = len(_codec.encode(request, 0))  # the frame after the length prefix
+        xid = request.fixed_xid
+        if xid is None:
+            self._xid = xid = (self._xid % 0x7FFFFFFF) + 1
+        size = len(request.encode(xid))  # the frame after the length prefix
         if size > self.max_request_size:
             raise RequestTooLargeError(size, self.max_request_size)
-        key = next(self._keys)
-        future: asyncio.Future[Any] = self.loop.create_future()
-        self._pending[key] = Pending(future, response_cls, hook, path)
+        if self._closed.is_set():
+            reason = self._close_reason
+            raise (
+                copy_error(reason) if reason else ConnectionLossError(f"{self.address} is closed.")
+            )
+        future = self._replies.add(xid, request, path, hook)
         self.last_send = self.loop.time()
-        if self._server is not None:  # else it is dropped: the close fails the future
-            self._server._handle(self, key, request, size)
+        if self._server is not None:  # else it is being dropped: the close fails the future
+            self._server._handle(self, xid, request, size)
         return future
 
     async def drain(self) -> None:
@@ -163,9 +157,7 @@ class MemoryLink:
             return
         if self._close_reason is None:
             self._close_reason = reason or ConnectionLossError(f"{self.address} was closed.")
-        server, self._server = self._server, None
-        if server is not None:
-            server._detach(self)
+        self._forget_server()
         self._outbox.clear()
         self._finish(self._close_reason)
 
@@ -174,11 +166,11 @@ class MemoryLink:
 
     # -- the server's side -----------------------------------------------------------
 
-    def queue_reply(self, key: int, err: int, zxid: int, response: Any = None) -> None:
-        self._put(_Reply(key, err, zxid, response))
+    def queue_reply(self, xid: int, err: int, zxid: int, value: object = None) -> None:
+        self._put(_Reply(xid, int(err), zxid, value))
 
     def queue_event(self, type_: int, path: str) -> None:
-        self._put(_Event(type_, path))
+        self._put(_Event(int(type_), path))
 
     def queue_ping(self, zxid: int) -> None:
         self._put(_Ping(zxid))
@@ -192,6 +184,11 @@ class MemoryLink:
             self._outbox.clear()
         self._put(_Close(reason))
 
+    def _forget_server(self) -> None:
+        server, self._server = self._server, None
+        if server is not None:
+            server._detach(self)
+
     def _put(self, item: _Item) -> None:
         if self._closed.is_set():
             return
@@ -200,9 +197,7 @@ class MemoryLink:
             try:
                 self._flush_handle = self.loop.call_soon(self._flush)
             except RuntimeError:  # its event loop is closed: no one is listening
-                server, self._server = self._server, None
-                if server is not None:
-                    server._detach(self)
+                self._forget_server()
                 self._outbox.clear()
                 with contextlib.suppress(RuntimeError):  # waking a waiter needs the loop
                     self._closed.set()
@@ -226,32 +221,35 @@ class MemoryLink:
             self.last_recv = self.loop.time()
             try:
                 self._deliver(item)
-            except Exception as exc:  # as the real link does with a bad frame
-                log.error("Protocol error on %s: %s", self.address, exc)
-                self.abort(ConnectionLossError(f"Protocol error on {self.address}: {exc}"))
+            except Exception as exc:  # a bug in the listener's code: its owner must hear of it
+                self._failed(exc)
+                return
 
     def _deliver(self, item: _Reply | _Event | _Ping) -> None:
         if isinstance(item, _Event):
-            self._on_watch(item.type, _SYNC_CONNECTED, item.path)
+            self._listener.watch_event(item.type, _SYNC_CONNECTED, item.path)
             return
         if item.zxid > 0:
             self.last_zxid = item.zxid
-        if isinstance(item, _Ping):
+        if isinstance(item, _Ping) or item.xid == PING_XID:
             return
-        entry = self._pending.pop(item.key, None)
+        entry = self._replies.take(item.xid)
         if entry is None:
+            log.debug("Dropping reply to xid %d (caller gone).", item.xid)
             return
-        if entry.hook is not None:
-            entry.hook(item.err)
-        if entry.future.done():  # the caller gave up
-            return
-        cls = entry.response_cls
-        if item.err and not getattr(cls, "parse_on_error", False):
-            entry.future.set_exception(error_for_code(item.err, entry.path))
-        elif cls is None:
-            entry.future.set_result(None)
-        else:
-            entry.future.set_result(_coerce(item.response, cls))
+        value = item.value if not item.err or entry.request.parse_on_error else None
+        entry.deliver(item.err, value)
+
+    def _failed(self, exc: Exception) -> None:
+        """As the socket link does: drop the link, and tell the listener why."""
+        if self._close_reason is None:
+            self._close_reason = ConnectionLossError(
+                f"The link to {self.address} was dropped: {exc!r}"
+            )
+        try:
+            self._listener.link_failed(self, exc)
+        finally:
+            self.abort()
 
     def _finish(self, reason: BaseException) -> None:
         if self._closed.is_set():
@@ -261,10 +259,6 @@ class MemoryLink:
         if self._flush_handle is not None:
             self._flush_handle.cancel()
             self._flush_handle = None
-        pending, self._pending = self._pending, {}
-        for entry in pending.values():
-            if not entry.future.done():
-                entry.future.set_exception(_copy(self._close_reason))
+        self._replies.fail_all(self._close_reason)
         self._closed.set()
-        if self.on_lost is not None:
-            self.on_lost(self)
+        self._listener.link_lost(self)
