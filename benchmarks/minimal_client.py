@@ -1,41 +1,38 @@
 """A minimal pipelined ZooKeeper client: the server-bound limit for the benchmarks.
 
-It does as little Python per request as a client can: one ``struct`` pack
-and one ``transport.write`` to send, one ``unpack_from`` and a dict pop to
-match a reply, and no parsing of reply bodies on the future API. It only
-knows connect, create, getData, ping and close, has no reconnects, no
-chroot and no watches. It is a measuring stick, not a client to use.
+It does as little Python per request as a client can: its frames are made
+by aiozkreg's wire codec (``aiozkreg._wire``, the same encoders aiozkreg's
+own link uses) and sent with one ``transport.write``; a reply is matched
+with one ``unpack_from`` and a dict pop, and its body is not parsed on the
+future API. It only knows connect, create, getData, ping and close, has no
+reconnects, no chroot and no watches. It is a measuring stick, not a
+client to use.
 
 Wire format (jute): every frame is a 4-byte big-endian length and a body.
 A request body is ``xid:int type:int`` then the request's fields; a reply
-body is ``xid:int zxid:long err:int`` then the response's fields. Strings
-and buffers are ``len:int`` then the bytes.
+body is ``xid:int zxid:long err:int`` then the response's fields.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import struct
+
+from aiozkreg._jute import STAT
+from aiozkreg._types import OPEN_ACL_UNSAFE
+from aiozkreg._wire import (
+    INT,
+    PING_FRAME,
+    REPLY,
+    Close,
+    Connect,
+    Create,
+    GetData,
+    Handshake,
+    read_string,
+)
 
 __all__ = ["MinimalClient", "MinimalError"]
-
-_CREATE = 1
-_GET_DATA = 4
-_PING = 11
-_CLOSE = -11
-_PING_XID = -2
-
-_INT = struct.Struct("!i")
-_REPLY = struct.Struct("!iqi")  # xid, zxid, err
-_HEADER_LEN = struct.Struct("!iiii")  # frame length, xid, type, first field's length
-_CONNECT = struct.Struct("!iiqiqi16s?")  # length, version, zxid, timeout, session, pw
-_CONNECT_REPLY = struct.Struct("!iiqi")  # version, timeout, session id, password length
-_STAT = struct.Struct("!qqqqiiiqiiq")
-# An open ACL (perms=ALL, world:anyone) and persistent flags, the tail of every create.
-_CREATE_TAIL = _INT.pack(1) + struct.pack("!i", 31) + b"\x00\x00\x00\x05world"
-_CREATE_TAIL += b"\x00\x00\x00\x06anyone" + _INT.pack(0)
-_PING_FRAME = struct.pack("!iii", 8, _PING_XID, _PING)
 
 
 class MinimalError(Exception):
@@ -65,7 +62,8 @@ class MinimalClient(asyncio.Protocol):
         loop = asyncio.get_running_loop()
         _, client = await loop.create_connection(cls, host, port)
         assert client._transport is not None
-        client._transport.write(_CONNECT.pack(45, 0, 0, timeout_ms, 0, 16, b"\0" * 16, False))
+        connect = Connect(0, timeout_ms, 0, bytes(16), False).encode()
+        client._transport.write(INT.pack(len(connect)) + connect)
         granted_ms = await asyncio.wait_for(client._handshake, 10.0)
         client._pinger = asyncio.create_task(client._ping_every(granted_ms / 3000))
         return client
@@ -83,22 +81,22 @@ class MinimalClient(asyncio.Protocol):
         offset = 0
         pending = self._pending
         while end - offset >= 4:
-            (size,) = _INT.unpack_from(buf, offset)
+            (size,) = INT.unpack_from(buf, offset)
             stop = offset + 4 + size
             if stop > end:
                 break
             if not self._handshake.done():
-                _, timeout_ms, session_id, _ = _CONNECT_REPLY.unpack_from(buf, offset + 4)
-                self.session_id = session_id
-                self._handshake.set_result(timeout_ms)
+                handshake = Handshake.decode(bytes(buf[offset + 4 : stop]))
+                self.session_id = handshake.session_id
+                self._handshake.set_result(handshake.timeout_ms)
             else:
-                xid, _, err = _REPLY.unpack_from(buf, offset + 4)
+                xid, _, err = REPLY.unpack_from(buf, offset + 4)
                 future = pending.pop(xid, None)
                 if future is not None and not future.done():
                     if err:
                         future.set_exception(MinimalError(err))
                     else:
-                        future.set_result(bytes(buf[offset + 20 : stop]))
+                        future.set_result(bytes(buf[offset + 4 + REPLY.size : stop]))
             offset = stop
         del buf[:offset]
 
@@ -113,35 +111,34 @@ class MinimalClient(asyncio.Protocol):
 
     # -- requests: the future API sends at once and resolves with the raw body ----------
 
-    def _send(self, opcode: int, path: bytes, rest: bytes) -> asyncio.Future[bytes]:
-        self._xid = xid = self._xid + 1
+    def _send(self, frame: bytes, xid: int) -> asyncio.Future[bytes]:
         future = self._loop.create_future()
         self._pending[xid] = future
         assert self._transport is not None
-        self._transport.write(
-            _HEADER_LEN.pack(12 + len(path) + len(rest), xid, opcode, len(path)) + path + rest
-        )
+        self._transport.write(INT.pack(len(frame)) + frame)
         return future
 
     def create_future(self, path: str, value: bytes) -> asyncio.Future[bytes]:
         """Send a persistent create with an open ACL; the reply body is the created path."""
-        return self._send(_CREATE, path.encode(), _INT.pack(len(value)) + value + _CREATE_TAIL)
+        self._xid = xid = self._xid + 1
+        return self._send(Create(path, value, OPEN_ACL_UNSAFE).encode(xid), xid)
 
     def get_future(self, path: str) -> asyncio.Future[bytes]:
         """Send a getData without a watch; the reply body is the data, then the stat."""
-        return self._send(_GET_DATA, path.encode(), b"\x00")
+        self._xid = xid = self._xid + 1
+        return self._send(GetData(path).encode(xid), xid)
 
     # -- the same as coroutines, with the replies parsed ---------------------------------
 
     async def create(self, path: str, value: bytes) -> str:
         body = await self.create_future(path, value)
-        return body[4:].decode()
+        return read_string(body, 0)[0]
 
     async def get(self, path: str) -> tuple[bytes, tuple[int, ...]]:
         body = await self.get_future(path)
-        (size,) = _INT.unpack_from(body, 0)
+        (size,) = INT.unpack_from(body, 0)
         size = max(size, 0)
-        return body[4 : 4 + size], _STAT.unpack_from(body, 4 + size)
+        return body[4 : 4 + size], STAT.unpack_from(body, 4 + size)
 
     # -- lifecycle ----------------------------------------------------------------------
 
@@ -150,7 +147,7 @@ class MinimalClient(asyncio.Protocol):
             await asyncio.sleep(interval)
             if self._transport is None or self._transport.is_closing():
                 return
-            self._transport.write(_PING_FRAME)
+            self._transport.write(PING_FRAME)
 
     async def close(self) -> None:
         """End the session (CloseSession) and the connection."""
@@ -162,9 +159,7 @@ class MinimalClient(asyncio.Protocol):
         if transport is None or transport.is_closing():
             return
         self._xid = xid = self._xid + 1
-        future = self._loop.create_future()
-        self._pending[xid] = future
-        transport.write(struct.pack("!iii", 8, xid, _CLOSE))
+        future = self._send(Close().encode(xid), xid)
         with contextlib.suppress(TimeoutError, ConnectionError, MinimalError):
             await asyncio.wait_for(future, 2.0)
         transport.close()

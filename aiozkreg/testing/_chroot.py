@@ -1,34 +1,26 @@
 """A tiny blocking ZooKeeper client to make and remove a test's chroot node.
 
-Just enough of the wire protocol (length-prefixed jute frames) to create a
-path and delete a tree, with no dependency beyond the standard library, so
-the pytest plugin prepares each test without an event loop or kazoo.
+Just enough of a client to create a path and delete a tree over a blocking
+socket, so the pytest plugin prepares each test without an event loop or
+kazoo. Frames are made and read by :mod:`aiozkreg._wire`, as the real link
+makes and reads them.
 """
 
 from __future__ import annotations
 
 import contextlib
 import socket
-import struct
 import time
 from types import TracebackType
+from typing import TypeVar
 
 from .._errors import NodeExistsError, NoNodeError, NotEmptyError, error_for_code
+from .._types import OPEN_ACL_UNSAFE
+from .._wire import INT, REPLY, Close, Connect, Create, Delete, GetChildren, Handshake, Request
 
 __all__ = ["RawClient", "create_path", "delete_tree"]
 
-_CREATE, _DELETE, _GET_CHILDREN, _CLOSE = 1, 2, 8, -11
-_WORLD_ALL = (
-    struct.pack("!i", 1)
-    + struct.pack("!i", 31)
-    + b"".join(struct.pack("!i", len(s)) + s for s in (b"world", b"anyone"))
-)
-_REPLY_HEADER = struct.Struct("!iqi")
-
-
-def _string(value: str | bytes) -> bytes:
-    raw = value.encode() if isinstance(value, str) else value
-    return struct.pack("!i", len(raw)) + raw
+R = TypeVar("R")
 
 
 class RawClient:
@@ -38,12 +30,8 @@ class RawClient:
         self._sock = socket.create_connection((host, port), timeout=timeout)
         self._xid = 0
         try:
-            self._send(
-                struct.pack("!iqiq", 0, 0, int(timeout * 1000), 0) + _string(bytes(16)) + b"\0"
-            )
-            reply = self._receive()
-            _version, granted, session_id = struct.unpack_from("!iiq", reply)
-            if granted <= 0 or session_id == 0:
+            self._send(Connect(0, int(timeout * 1000), 0, bytes(16), False).encode())
+            if Handshake.decode(self._receive()).expired:
                 raise ConnectionError(f"{host}:{port} refused a new session.")
         except BaseException:
             self._sock.close()
@@ -51,26 +39,20 @@ class RawClient:
 
     def create(self, path: str, data: bytes = b"") -> None:
         """Create a persistent, world-writable node."""
-        self._call(_CREATE, _string(path) + _string(data) + _WORLD_ALL + struct.pack("!i", 0), path)
+        self._call(Create(path, data, OPEN_ACL_UNSAFE), path)
 
     def delete(self, path: str) -> None:
         """Delete a node, whatever its version."""
-        self._call(_DELETE, _string(path) + struct.pack("!i", -1), path)
+        self._call(Delete(path), path)
 
     def get_children(self, path: str) -> list[str]:
         """The names of a node's children."""
-        body = self._call(_GET_CHILDREN, _string(path) + b"\0", path)
-        (count,), offset, names = struct.unpack_from("!i", body), 4, []
-        for _ in range(max(count, 0)):
-            (size,) = struct.unpack_from("!i", body, offset)
-            names.append(body[offset + 4 : offset + 4 + size].decode())
-            offset += 4 + size
-        return names
+        return self._call(GetChildren(path), path)
 
     def close(self) -> None:
         """End the session (so its ephemeral nodes go at once) and the connection."""
         try:
-            self._call(_CLOSE, b"", None)
+            self._call(Close(), None)
         except OSError:
             pass
         finally:
@@ -87,25 +69,25 @@ class RawClient:
     ) -> None:
         self.close()
 
-    def _call(self, opcode: int, payload: bytes, path: str | None) -> bytes:
+    def _call(self, request: Request[R], path: str | None) -> R:
         self._xid += 1
-        self._send(struct.pack("!ii", self._xid, opcode) + payload)
+        self._send(request.encode(self._xid))
         while True:
             frame = self._receive()
-            xid, _zxid, err = _REPLY_HEADER.unpack_from(frame)
+            xid, _zxid, err = REPLY.unpack_from(frame)
             if xid < 0:  # a watch event or a ping reply: not ours
                 continue
             if xid != self._xid:
                 raise ConnectionError(f"Reply {xid} does not answer request {self._xid}.")
             if err:
                 raise error_for_code(err, path)
-            return frame[_REPLY_HEADER.size :]
+            return request.decode(frame[REPLY.size :])
 
     def _send(self, payload: bytes) -> None:
-        self._sock.sendall(struct.pack("!i", len(payload)) + payload)
+        self._sock.sendall(INT.pack(len(payload)) + payload)
 
     def _receive(self) -> bytes:
-        (size,) = struct.unpack("!i", self._exactly(4))
+        (size,) = INT.unpack(self._exactly(4))
         return self._exactly(size)
 
     def _exactly(self, size: int) -> bytes:

@@ -5,12 +5,12 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from aiozk import protocol as _p
-
 from .._connection import Connection
 from .._errors import ZKRegError
 from .._paths import parse_hosts
 from .._registry import Registry
+from .._transport import Link
+from .._wire import Close, Connect
 from ._memory import find_server
 
 log = logging.getLogger("aiozkreg.testing")
@@ -33,7 +33,7 @@ async def expire_session(
     if not session_id:
         raise ValueError("The registry has no session to expire.")
     connect_string = parse_hosts(hosts or registry.hosts)
-    if connect_string.memory:  # an in-memory server expires it directly
+    if connect_string.scheme == "memory":  # an in-memory server expires it directly
         name = connect_string.servers[0][0]
         server = find_server(name)
         if server is None:
@@ -55,24 +55,28 @@ async def expire_session(
 
 async def _attach(host: str, port: int, session_id: int, password: bytes, *, close: bool) -> bool:
     """Attach to the session; True if the server accepted it (then optionally close it)."""
-    request = _p.ConnectRequest(
-        protocol_version=0,
-        last_seen_zxid=0,
-        timeout=60000,
-        session_id=session_id,
-        password=password,
-        read_only=False,
-    )
-    conn, handshake = await Connection.open(
-        host, port, request, on_watch=lambda *_: None, timeout=2.0
-    )
+    connect = Connect(0, 60000, session_id, password, False)
+    conn, handshake = await Connection.open(host, port, connect, listener=_Deaf(), timeout=2.0)
     try:
         if handshake.expired:
             return False
         if close:
             async with asyncio.timeout(2.0):
-                await conn.send(_p.CloseRequest(), None)
+                await conn.send(Close())
         return True
     finally:
         conn.abort()
         await conn.wait_closed()
+
+
+class _Deaf:
+    """The listener of the borrowed link: it sets no watches and has nothing to hear."""
+
+    def watch_event(self, event_type: int, state: int, server_path: str) -> None:
+        pass
+
+    def link_lost(self, link: Link) -> None:
+        pass
+
+    def link_failed(self, link: Link, error: Exception) -> None:
+        pass  # no code of ours runs on this link's replies
