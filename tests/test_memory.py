@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -16,13 +16,15 @@ from waits import first_snapshot, until_states
 from aiozkreg import (
     ConnectionLossError,
     FailedConnect,
+    NoNodeError,
     Registry,
+    RequestTooLargeError,
     SessionState,
     WatchedEvent,
 )
 from aiozkreg._connection import Connection
-from aiozkreg._transport import Link, LinkListener
-from aiozkreg._wire import Connect, Handshake
+from aiozkreg._transport import NO_REQUEST_LIMIT, Link, LinkListener
+from aiozkreg._wire import Close, Connect, Exists, Handshake, SetData
 from aiozkreg.testing import MemoryZooKeeper, ZooKeeperServer, settle
 from aiozkreg.testing._memory import open_memory_link
 
@@ -51,6 +53,120 @@ async def test_transcript_matches_the_real_server(fresh_server: ZooKeeperServer)
         got = await transcript(memory)
     assert len(expected) > 200  # the script really ran
     assert per_client(got) == per_client(expected)
+
+
+# -- the link: the in-memory one behaves as the socket one -----------------------------------
+
+
+class _Listener:
+    """A link listener that records what it hears and, if asked, fails on an event."""
+
+    def __init__(self, *, fail_on_event: bool = False) -> None:
+        self.events: list[tuple[int, str]] = []
+        self.failures: list[Exception] = []
+        self.lost = 0
+        self.fail_on_event = fail_on_event
+
+    def watch_event(self, event_type: int, state: int, server_path: str) -> None:
+        self.events.append((event_type, server_path))
+        if self.fail_on_event:
+            raise RuntimeError("a bug in the watch machinery")
+
+    def link_lost(self, link: Link) -> None:
+        self.lost += 1
+
+    def link_failed(self, link: Link, error: Exception) -> None:
+        self.failures.append(error)
+
+
+Open = Callable[..., Awaitable[Link]]  # (listener, max_request_size=...) -> a new link
+
+
+@pytest.fixture(params=["real", "memory"])
+def open_link(request: pytest.FixtureRequest, zookeeper_server: ZooKeeperServer) -> Iterator[Open]:
+    """Open a raw link with a new session, to the real server or to an in-memory one."""
+    connect = Connect(0, 5000, 0, bytes(16), False)
+    with MemoryZooKeeper() as memory:
+
+        async def opener(listener: LinkListener, limit: int = NO_REQUEST_LIMIT) -> Link:
+            if request.param == "real":
+                host, port = zookeeper_server.host, zookeeper_server.port
+                link, _ = await Connection.open(
+                    host, port, connect, listener=listener, timeout=5, max_request_size=limit
+                )
+            else:
+                link, _ = await open_memory_link(
+                    memory.name, 0, connect, listener=listener, timeout=5, max_request_size=limit
+                )
+            return link
+
+        yield opener
+
+
+async def _close(link: Link) -> None:
+    if not link.closed:
+        await asyncio.wait_for(link.send(Close()), 5)
+    link.abort()
+
+
+async def test_a_failing_reply_hook_reaches_the_listener_and_drops_the_link(
+    open_link: Open,
+) -> None:
+    """A reply hook that raises is a bug of ours: the reply's caller still gets its value,
+    the listener's link_failed gets the exception, the link drops, later requests fail."""
+    listener = _Listener()
+    link = await open_link(listener)
+
+    def hook(err: int) -> None:
+        raise RuntimeError("a bug in a hook")
+
+    first = link.send(Exists("/"), hook=hook)
+    second = link.send(Exists("/"))
+    stat = await asyncio.wait_for(first, 5)
+    assert stat.num_children >= 1
+    with pytest.raises(ConnectionLossError):
+        await asyncio.wait_for(second, 5)
+    await asyncio.wait_for(link.wait_closed(), 5)
+    assert [str(exc) for exc in listener.failures] == ["a bug in a hook"]
+    assert isinstance(link.close_reason, ConnectionLossError)
+    assert listener.lost == 1
+
+
+async def test_a_failing_watch_listener_reaches_link_failed(open_link: Open) -> None:
+    """An exception from the listener's watch_event drops the link and goes to link_failed;
+    the request whose reply came after the event fails, although the server applied it."""
+    listener = _Listener(fail_on_event=True)
+    link = await open_link(listener)
+    path = f"/watched-{id(listener)}"
+    with pytest.raises(NoNodeError):  # the watch is set all the same
+        await asyncio.wait_for(link.send(Exists(path, True)), 5)
+    with pytest.raises(ConnectionLossError):
+        await asyncio.wait_for(link.send(create(path, flags=1)), 5)
+    await asyncio.wait_for(link.wait_closed(), 5)
+    assert listener.events == [(1, path)]
+    assert [type(exc) for exc in listener.failures] == [RuntimeError]
+
+
+async def test_a_request_over_max_request_size_is_refused_unsent(open_link: Open) -> None:
+    """send() raises RequestTooLargeError for a frame over the link's limit, sends nothing
+    and keeps the link; a frame of exactly the limit goes out."""
+    listener = _Listener()
+    frame = len(SetData("/", b"x" * 100).encode(0))
+    link = await open_link(listener, frame - 1)
+    try:
+        before = link.pending_count
+        with pytest.raises(RequestTooLargeError) as caught:
+            link.send(SetData("/", b"x" * 100))
+        assert (caught.value.size, caught.value.limit) == (frame, frame - 1)
+        assert link.pending_count == before and not link.closed
+        path = f"/nowhere-{id(listener)}"
+        exact = SetData(path, b"x" * (frame - 1 - len(SetData(path, b"").encode(0))))
+        assert len(exact.encode(0)) == frame - 1
+        with pytest.raises(NoNodeError):  # sent, and answered
+            await asyncio.wait_for(link.send(exact), 5)
+        assert not link.closed and listener.failures == []
+    finally:
+        await _close(link)
 
 
 # -- scripted faults through the whole client stack ----------------------------------------
@@ -101,7 +217,7 @@ async def test_in_flight_request_fails_on_disconnect_but_was_applied(
     """A reply lost with its link: the request fails with ConnectionLossError, yet it happened."""
     connect = Connect(0, 5000, 0, bytes(16), False)
     link, _ = await open_memory_link(
-        memory_zookeeper.name, 0, connect, listener=_Quiet(), timeout=1
+        memory_zookeeper.name, 0, connect, listener=_Listener(), timeout=1
     )
     future = link.send(create("/applied"))
     memory_zookeeper.disconnect()
@@ -110,19 +226,6 @@ async def test_in_flight_request_fails_on_disconnect_but_was_applied(
     assert link.closed
     async with Registry(memory_zookeeper.hosts) as zk:
         assert await zk.exists("/applied") is not None
-
-
-class _Quiet:
-    """A link listener that ignores everything."""
-
-    def watch_event(self, event_type: int, state: int, server_path: str) -> None:
-        pass
-
-    def link_lost(self, link: Link) -> None:
-        pass
-
-    def link_failed(self, link: Link, error: Exception) -> None:
-        raise AssertionError(f"link_failed({error!r})")
 
 
 async def test_session_times_out_while_partitioned(
