@@ -14,8 +14,10 @@ The server is synchronous and single-threaded: each request is handled the
 moment it is sent (so there is one global order, as on a real server), and
 its reply and the watch notifications it triggers are queued on the links
 (:mod:`._memory_link`), which deliver them on later turns of the loop.
-The data rules live in :mod:`._memory_tree`; the request handlers in
-:mod:`._memory_requests`. Sessions, links, watches and faults live here.
+The data rules live in :mod:`._memory_tree` (ACL rules in
+:mod:`._memory_acl`), the request handlers in :mod:`._memory_requests`,
+the watch table in :mod:`._memory_watches`; sessions, links and faults
+live here.
 """
 
 from __future__ import annotations
