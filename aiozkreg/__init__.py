@@ -3,6 +3,7 @@
 from importlib.metadata import PackageNotFoundError, version
 
 from . import event
+from ._balancing import Clock, Strategy
 from ._errors import (
     AuthFailedError,
     BadArgumentsError,
@@ -34,13 +35,16 @@ from ._errors import (
 )
 from ._formats import CuratorFormat, Provider, ServerSetFormat, WireFormat, ZcZkFormat
 from ._plan import Change, ChangeAction
+from ._properties import Properties, PropertiesSnapshot
 from ._providers import Providers
 from ._registration import RegisteringServer, Registration
 from ._registry import Registry
-from ._session import EventType, SessionState, StateChange, WatchedEvent
+from ._states import SessionState, StateChange, StateStream
 from ._tree import TreeNode, format_tree, parse_tree
+from ._txn import Transaction
 from ._types import ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, Perm, ZnodeStat, make_digest_acl
-from ._views import Children, Properties, PropertiesSnapshot
+from ._views import Children, Opener
+from ._watches import EventType, WatchedEvent
 
 try:
     __version__ = version("aiozkreg")
@@ -58,6 +62,7 @@ __all__ = [
     "Change",
     "ChangeAction",
     "Children",
+    "Clock",
     "ConnectionLossError",
     "CuratorFormat",
     "EventType",
@@ -72,6 +77,7 @@ __all__ = [
     "NodeExistsError",
     "NotEmptyError",
     "NotReadOnlyError",
+    "Opener",
     "Perm",
     "Properties",
     "PropertiesSnapshot",
@@ -88,6 +94,9 @@ __all__ = [
     "SessionExpiredError",
     "SessionState",
     "StateChange",
+    "StateStream",
+    "Strategy",
+    "Transaction",
     "TransactionError",
     "TreeImportError",
     "TreeNode",

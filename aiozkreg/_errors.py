@@ -37,7 +37,31 @@ converts server error codes with :func:`error_for_code` at one boundary.
 
 from __future__ import annotations
 
+import enum
 from collections.abc import Sequence
+
+
+class Code(enum.IntEnum):
+    """ZooKeeper's error codes (the ones aiozkreg and its in-memory server use), in one place."""
+
+    OK = 0
+    RUNTIME_INCONSISTENCY = -2  # in a failed multi: the operations after the failing one
+    CONNECTION_LOSS = -4
+    UNIMPLEMENTED = -6
+    OPERATION_TIMEOUT = -7
+    BAD_ARGUMENTS = -8
+    NO_NODE = -101
+    NO_AUTH = -102
+    BAD_VERSION = -103
+    NO_CHILDREN_FOR_EPHEMERALS = -108
+    NODE_EXISTS = -110
+    NOT_EMPTY = -111
+    SESSION_EXPIRED = -112
+    INVALID_ACL = -114
+    AUTH_FAILED = -115
+    NOT_READ_ONLY = -119
+    NO_WATCHER = -121
+    REQUEST_TIMEOUT = -122
 
 
 class ZKRegError(Exception):
@@ -126,7 +150,7 @@ class NoNodeError(ServerError):
     named a node below it, which cannot exist either.
     """
 
-    code = -101
+    code = Code.NO_NODE
 
     def __init__(
         self,
@@ -143,61 +167,61 @@ class NoNodeError(ServerError):
 class NodeExistsError(ServerError):
     """The node already exists."""
 
-    code = -110
+    code = Code.NODE_EXISTS
 
 
 class BadVersionError(ServerError):
     """The node's version is not the one the request expected."""
 
-    code = -103
+    code = Code.BAD_VERSION
 
 
 class NotEmptyError(ServerError):
     """The node has children and cannot be deleted."""
 
-    code = -111
+    code = Code.NOT_EMPTY
 
 
 class NoAuthError(ServerError):
     """The ACL does not allow this client to do that."""
 
-    code = -102
+    code = Code.NO_AUTH
 
 
 class AuthFailedError(ServerError):
     """The server rejected our credentials."""
 
-    code = -115
+    code = Code.AUTH_FAILED
 
 
 class InvalidACLError(ServerError):
     """The ACL is malformed."""
 
-    code = -114
+    code = Code.INVALID_ACL
 
 
 class BadArgumentsError(ServerError):
     """The server rejected the request's arguments (a bad path, for instance)."""
 
-    code = -8
+    code = Code.BAD_ARGUMENTS
 
 
 class NoChildrenForEphemeralsError(ServerError):
     """Ephemeral nodes cannot have children."""
 
-    code = -108
+    code = Code.NO_CHILDREN_FOR_EPHEMERALS
 
 
 class NotReadOnlyError(ServerError):
     """A write was sent to a read-only server."""
 
-    code = -119
+    code = Code.NOT_READ_ONLY
 
 
 class UnimplementedError(ServerError):
     """The server does not implement this operation."""
 
-    code = -6
+    code = Code.UNIMPLEMENTED
 
 
 class TransactionError(ZKRegError):
@@ -286,14 +310,18 @@ _CODES: dict[int, type[ServerError]] = {
     )
 }
 
-_CONNECTION_CODES = {-4: "connection loss", -7: "operation timeout", -122: "request timeout"}
+_CONNECTION_CODES: dict[int, str] = {
+    Code.CONNECTION_LOSS: "connection loss",
+    Code.OPERATION_TIMEOUT: "operation timeout",
+    Code.REQUEST_TIMEOUT: "request timeout",
+}
 
 
 def error_for_code(code: int, path: str | None = None) -> ZKRegError:
     """The exception for a ZooKeeper error code (never an aiozk class)."""
     if code in _CODES:
         return _CODES[code](path=path)
-    if code == -112:
+    if code == Code.SESSION_EXPIRED:
         return SessionExpiredError("The session expired.")
     if code in _CONNECTION_CODES:
         return ConnectionLossError(f"The server reported {_CONNECTION_CODES[code]}.")

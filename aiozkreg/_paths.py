@@ -60,15 +60,15 @@ def parents(path: str) -> list[str]:
 
 @dataclass(frozen=True, slots=True)
 class ConnectString:
-    """A parsed ``host:port,host:port/chroot`` string."""
+    """A parsed ``host:port,host:port/chroot`` string (or ``SCHEME://NAME/chroot``)."""
 
     servers: tuple[tuple[str, int], ...]
     chroot: str  # "" for none, else "/a/b"
-    memory: bool = False  # "memory://NAME": the in-process server NAME (for tests)
+    scheme: str = ""  # "" for TCP servers; else a transport's (memory:// for tests)
 
     def __str__(self) -> str:
-        if self.memory:
-            return f"memory://{self.servers[0][0]}{self.chroot}"
+        if self.scheme:
+            return f"{self.scheme}://{self.servers[0][0]}{self.chroot}"
         hosts = ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in self.servers)
         return hosts + self.chroot
 
@@ -78,18 +78,22 @@ def parse_hosts(text: str) -> ConnectString:
     text = text.strip()
     if not text:
         raise ValueError("The ZooKeeper connect string is empty.")
-    memory = text.startswith("memory://")
-    if memory:
-        text = text[len("memory://") :]
-        if not text or text.startswith("/"):
-            raise ValueError("An in-memory connect string needs a name: memory://NAME[/chroot].")
+    scheme, sep, rest = text.partition("://")
+    if sep:
+        if not scheme.isidentifier():
+            raise ValueError(f"Bad scheme {scheme!r} in connect string {text!r}.")
+        if not rest or rest.startswith("/"):
+            raise ValueError(f"A {scheme}:// connect string needs a name: {scheme}://NAME[/chroot].")
+        text = rest
+    else:
+        scheme = ""
     chroot = ""
     slash = text.find("/")
     if slash >= 0:
         text, chroot = text[:slash], text[slash:]
         chroot = "" if chroot == "/" else validate(chroot)
-    if memory:
-        return ConnectString(((text, 0),), chroot, memory=True)
+    if scheme:
+        return ConnectString(((text, 0),), chroot, scheme)
     servers: list[tuple[str, int]] = []
     for item in text.split(","):
         item = item.strip()

@@ -29,12 +29,12 @@ from . import _ops, _paths
 from ._balancing import Ejector, Strategy
 from ._errors import NoNodeError, NoProvidersError, RegistryClosedError, ServerError
 from ._formats import Provider, WireFormat, decode_provider
-from ._session import EventType, WatchedEvent, WatchKind
 from ._sources import Source
 from ._views import View
+from ._watches import EventType, WatchedEvent, WatchKind
 
 if TYPE_CHECKING:
-    from ._sources import Hub
+    from ._hub import Hub
 
 log = logging.getLogger("aiozkreg.providers")
 
@@ -113,7 +113,7 @@ class ProvidersSource(Source):
             raise failure
 
     def _discard_child(self, name: str) -> None:
-        self.hub.session.discard_watcher(
+        self.hub.session.watches.discard(
             WatchKind.DATA, _paths.join(self._read_at, name), self.child_watcher
         )
 
@@ -127,10 +127,10 @@ class ProvidersSource(Source):
 
     def detach(self) -> None:
         super().detach()
-        session = self.hub.session
+        watches = self.hub.session.watches
         for name in self._data:
             child = _paths.join(self._read_at, name)
-            if session.discard_watcher(WatchKind.DATA, child, self.child_watcher):
+            if watches.discard(WatchKind.DATA, child, self.child_watcher):
                 self.hub.remove_server_watch(WatchKind.DATA, child)
 
 
@@ -153,6 +153,8 @@ class Providers(View):
         "format",
         "strategy",
     )
+
+    dedupe = True  # the data can change without what it decodes to changing
 
     def __init__(
         self,
@@ -225,32 +227,13 @@ class Providers(View):
     def _snapshot(self) -> tuple[Provider, ...]:
         return self._decoded()
 
-    def _notify(self) -> None:
+    def source_changed(self) -> None:
         if not self.deleted and self.error is None:
             current = self._snapshot()
             if current == self._notified:
                 return  # the data changed, not what it decodes to
             self._notified = current
-        super()._notify()
-
-    async def _snapshots(self) -> AsyncIterator[Any]:
-        """As for every view, but a state equal to the last one yielded is skipped."""
-        source = self._source
-        assert source is not None
-        seen, last = 0, None
-        while not self._closed:
-            if source.error is not None:
-                raise source.error
-            if source.deleted or source.closed:
-                return
-            if source.version != seen:
-                seen = source.version
-                snapshot = self._snapshot()
-                if snapshot != last:
-                    last = snapshot
-                    yield snapshot
-                continue
-            await source.changed().wait()
+        super().source_changed()
 
     def __repr__(self) -> str:
         names = [p.address for p in self._decoded()]

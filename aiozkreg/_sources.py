@@ -1,9 +1,9 @@
 """The watch machinery behind live views.
 
 A *source* is the one ZooKeeper watch and the one cached read for a path;
-every view of that path shares it. The :class:`Hub` (one per registry) owns
-the sources, a single *refresher* task that re-reads dirty sources with
-bounded concurrency, and the tasks that run async callbacks.
+every view of that path shares it. The hub (:mod:`._hub`, one per registry)
+owns the sources and re-reads dirty ones. A source talks to its views
+through the small :class:`Subscriber` protocol only.
 
 How a source stays current:
 
@@ -39,32 +39,32 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import random
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import AsyncIterator, Callable, Mapping
+from typing import TYPE_CHECKING, Any, Protocol
 
 from . import _links, _ops
 from ._encoding import decode_properties
-from ._errors import (
-    BadPropertyLink,
-    LinkLoop,
-    NoNodeError,
-    RegistryClosedError,
-    RequestTimeoutError,
-    ServerError,
-    ZKConnectionError,
-)
-from ._session import EventType, Session, WatchedEvent, WatchKind
+from ._errors import BadPropertyLink, LinkLoop, NoNodeError
 from ._types import ZnodeStat
+from ._watches import EventType, WatchedEvent, WatchKind
 
 if TYPE_CHECKING:
-    from ._views import View
+    from ._hub import Hub
 
 log = logging.getLogger("aiozkreg.views")
 
-_CONCURRENCY = 32
 _NO_LINKS: frozenset[str] = frozenset()
 _NOTHING: dict[str, Any] = {}  # shared, never mutated: PropertiesState parts are read-only
+
+
+class Subscriber(Protocol):
+    """What a source asks of a view: the small protocol between the two."""
+
+    def source_changed(self) -> None:
+        """A new state was published, or the source ended (deleted or failed)."""
+
+    def source_closed(self) -> None:
+        """The registry closed: the view is closed too."""
 
 
 class Source:
@@ -98,7 +98,7 @@ class Source:
         self.hub = hub
         self.path = path
         self.real_path = real_path
-        self.views: list[View] = []  # compared by identity: Properties compares as a Mapping
+        self.views: list[Subscriber] = []  # by identity: Properties compares as a Mapping
         self.version = 0  # bumped on every publish
         self.deleted = False
         self.closed = False
@@ -188,12 +188,7 @@ class Source:
     async def load(self) -> None:
         """Resolve the path (watching links on the way) and read it; NoNodeError if missing."""
         async with self.exclusive():
-            try:
-                self.real_path = await _links.resolve(
-                    self.path, self.hub.exists, self._read_link_node
-                )
-            except NoNodeError as exc:
-                raise await self.hub.explain(exc) from None
+            self.real_path = await self.hub.resolve(self.path, self._read_link_node)
             await self._read_and_publish()
 
     async def refresh(self) -> None:
@@ -213,18 +208,18 @@ class Source:
 
     async def _relocate(self) -> None:
         """Resolve the original path again (watching the links on the way)."""
-        session = self.hub.session
+        watches = self.hub.session.watches
         for node in self.link_nodes:
-            session.discard_watcher(WatchKind.DATA, node, self.link_watcher)
+            watches.discard(WatchKind.DATA, node, self.link_watcher)
         self.link_nodes = _NO_LINKS
         try:
-            real = await _links.resolve(self.path, self.hub.exists, self._read_link_node)
+            real = await self.hub.resolve(self.path, self._read_link_node)
         except (NoNodeError, LinkLoop):
             self._delete()
             return
         if real != self.real_path:
             log.info("View of %s follows it from %s to %s.", self.path, self.real_path, real)
-            session.discard_watcher(self.kind, self.real_path, self.watcher)
+            watches.discard(self.kind, self.real_path, self.watcher)
             self.real_path = real
             self.zxid = 0
 
@@ -249,7 +244,7 @@ class Source:
         self.version += 1
         self.wake()
         for view in list(self.views):
-            view._notify()
+            view.source_changed()
 
     def wake(self) -> None:
         """Wake every iterator waiting on this source."""
@@ -270,7 +265,7 @@ class Source:
         self.hub.forget(self)
         self.detach()
         for view in list(self.views):
-            view._notify()
+            view.source_changed()
 
     def empty(self) -> Any:
         raise NotImplementedError
@@ -278,11 +273,11 @@ class Source:
     def detach(self) -> None:
         """Stop watching (the last view closed)."""
         self.closed = True
-        session = self.hub.session
-        if session.discard_watcher(self.kind, self.real_path, self.watcher):
+        watches = self.hub.session.watches
+        if watches.discard(self.kind, self.real_path, self.watcher):
             self.hub.remove_server_watch(self.kind, self.real_path)
         for node in self.link_nodes:
-            session.discard_watcher(WatchKind.DATA, node, self.link_watcher)
+            watches.discard(WatchKind.DATA, node, self.link_watcher)
         self.wake()
 
 
@@ -356,7 +351,7 @@ class DataSource(Source):
         return await resolve_links(self.path, raw, self._read_linked)
 
     async def _read_linked(self, path: str) -> Mapping[str, Any]:
-        real = await _links.resolve(path, self.hub.exists, self._read_link_node)
+        real = await self.hub.resolve(path, self._read_link_node)
         data, _ = await _ops.get(self.hub.session, real, self.link_watcher)
         self.link_nodes = self.link_nodes | {real}
         return decode_properties(data, real)
@@ -376,221 +371,3 @@ class DataSource(Source):
         return PropertiesState({})
 
 
-class Hub:
-    """Owns the sources of one registry, the refresher and callback tasks."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.sources: dict[tuple[object, str], Source] = {}
-        self._queue: asyncio.Queue[Source] = asyncio.Queue()
-        self._refresher: asyncio.Task[None] | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
-        self._limit = asyncio.Semaphore(_CONCURRENCY)
-        self._closed = False
-        self._pending = 0  # sources queued or being refreshed
-        self._loaded: asyncio.Future[None] | None = None
-        self.idle = asyncio.Event()
-        self.idle.set()
-
-    async def exists(self, path: str) -> bool:
-        return await _ops.exists(self.session, path) is not None
-
-    async def read_properties(self, path: str) -> dict[str, Any]:
-        data, _ = await _ops.get(self.session, path)
-        return decode_properties(data, path)
-
-    async def resolve(self, path: str) -> str:
-        try:
-            return await _links.resolve(path, self.exists, self.read_properties)
-        except NoNodeError as exc:
-            raise await self.explain(exc) from None
-
-    async def explain(self, exc: NoNodeError) -> NoNodeError:
-        """``exc``, or the error naming the chroot when it is the chroot that is missing."""
-        return await self.session.missing_chroot(exc.path) or exc
-
-    # -- sources ---------------------------------------------------------------------------
-
-    async def source(self, kind: WatchKind, path: str, cls: type[Source] | None = None) -> Source:
-        """The shared, loaded source for (kind, path), made on first use.
-
-        ``cls``: a Source subclass of one's own, shared under ``(cls, path)``.
-        """
-        key: tuple[object, str] = (kind, path) if cls is None else (cls, path)
-        deadline = asyncio.get_running_loop().time() + (
-            self.session.request_timeout or self.session.timeout * 2
-        )
-        while True:
-            if self._closed:
-                raise RegistryClosedError("The registry is closed.")
-            source = self.sources.get(key)
-            if source is None:
-                break
-            try:
-                await asyncio.shield(source.ready)
-            except asyncio.CancelledError:
-                task = asyncio.current_task()
-                if source.ready.cancelled() and not (task and task.cancelling()):
-                    continue  # its first loader gave up, not us: try again ourselves
-                raise
-            if not source.usable:
-                self.forget(source)  # deleted or failed: the new view loads afresh
-                continue
-            if not source.fresh:  # a watch event is not read yet: wait for the read
-                await self._until_refreshed(source, deadline)
-                continue
-            return source
-        if cls is None:
-            cls = ChildrenSource if kind is WatchKind.CHILD else DataSource
-        source = cls(self, path, path)
-        self.sources[key] = source
-        try:
-            await source.load()
-        except BaseException as exc:
-            if self.sources.get(key) is source:
-                del self.sources[key]
-            source.detach()
-            if isinstance(exc, Exception):
-                source.ready.set_exception(exc)
-                source.ready.exception()  # retrieved: nobody may be waiting
-            else:
-                source.ready.cancel()
-            raise
-        source.ready.set_result(None)
-        if self._loaded is None:
-            self._loaded = source.ready  # a done future, shared instead of one per source
-        source.ready = self._loaded
-        return source
-
-    async def _until_refreshed(self, source: Source, deadline: float) -> None:
-        remaining = deadline - asyncio.get_running_loop().time()
-        try:
-            async with asyncio.timeout(max(remaining, 0)):
-                await source.until_refreshed()
-        except TimeoutError:
-            raise RequestTimeoutError(
-                f"The view of {source.path} could not catch up with ZooKeeper in time."
-            ) from None
-
-    def forget(self, source: Source) -> None:
-        """Never hand ``source`` to a new view again (its views keep it)."""
-        if self.sources.get(source.key) is source:
-            del self.sources[source.key]
-
-    def release(self, source: Source, view: View) -> None:
-        source.views = [v for v in source.views if v is not view]
-        if source.views or source.closed:
-            return
-        key = source.key
-        if self.sources.get(key) is source:
-            del self.sources[key]
-        source.detach()
-
-    def remove_server_watch(self, kind: WatchKind, path: str) -> None:
-        """Ask the server to drop a watch nobody needs (best effort)."""
-        if self._closed or self.session.closed:
-            return
-        self.spawn(_ops.remove_watches(self.session, kind, path))
-
-    # -- the refresher ------------------------------------------------------------------------
-
-    def start(self) -> None:
-        if self._refresher is None:
-            self._refresher = asyncio.create_task(self._refresh_loop(), name="aiozkreg refresher")
-
-    def mark_dirty(self, source: Source, *, spread: bool = False) -> None:
-        if source.closed or self._closed:
-            return
-        source.wanted += 1
-        source.spread = source.spread or spread
-        if not source.queued:
-            source.queued = True
-            self._pending += 1
-            self.idle.clear()
-            self._queue.put_nowait(source)
-
-    def _settled(self) -> None:
-        self._pending -= 1
-        if self._pending == 0:
-            self.idle.set()
-
-    async def _refresh_loop(self) -> None:
-        while True:
-            source = await self._queue.get()
-            source.queued = False
-            await self._limit.acquire()
-            try:
-                self.spawn(self._refresh(source))
-            except BaseException:
-                self._limit.release()
-                raise
-
-    async def _refresh(self, source: Source) -> None:
-        retry = False
-        try:
-            if source.spread:
-                source.spread = False
-                if not source.awaited:  # nobody waits for it: spread the herd
-                    await asyncio.sleep(random.uniform(0, min(0.5, 0.002 * len(self.sources))))
-            await source.refresh()
-        except RegistryClosedError:
-            return
-        except ZKConnectionError as exc:
-            log.debug("Refreshing %s waits for the session: %s", source.path, exc)
-            retry = True
-        except ServerError as exc:  # refused (NoAuth after an ACL change, say): surface it
-            source.fail(exc)
-        finally:
-            self._limit.release()
-            source.refreshed()
-            if not retry:
-                self._settled()
-        if retry:
-            try:
-                await self.session.wait_connected()
-            except RegistryClosedError:
-                return
-            self.mark_dirty(source)
-            self._settled()  # counted again by mark_dirty (or already queued)
-
-    # -- owned tasks -----------------------------------------------------------------------------
-
-    def spawn(self, coro: Coroutine[Any, Any, Any]) -> asyncio.Task[Any]:
-        """Run ``coro`` as a task the hub owns (cancelled and awaited on close)."""
-        task = asyncio.create_task(coro, name="aiozkreg task")
-        self._tasks.add(task)
-        task.add_done_callback(self._task_done)
-        return task
-
-    def _task_done(self, task: asyncio.Task[Any]) -> None:
-        self._tasks.discard(task)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("Background task failed", exc_info=task.exception())
-
-    async def close(self) -> None:
-        self._closed = True
-        for source in list(self.sources.values()):
-            source.closed = True
-            source.wake()
-            for view in list(source.views):
-                view._closed_by_registry()
-        self.sources.clear()
-        tasks = [t for t in (self._refresher, *self._tasks) if t is not None]
-        self._refresher = None
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await _wait_cancelled(tasks)
-
-
-async def _wait_cancelled(tasks: list[asyncio.Task[Any]]) -> None:
-    """Await cancelled tasks without swallowing a cancellation aimed at us."""
-    results = await asyncio.gather(*tasks, return_exceptions=True)
-    del results
-    current = asyncio.current_task()
-    if current is not None and current.cancelling():
-        raise asyncio.CancelledError
-
-
-CallbackResult = Awaitable[Any] | None
-Callback = Callable[..., CallbackResult]

@@ -1,9 +1,9 @@
 """The supervisor: keeps every live registration's nodes in place and up to date.
 
-One per registry. Each node of each registration has a :class:`_Node`
-record; at most one *check* of it runs at a time, as a task the supervisor
-owns, with a bounded number in flight. A check makes the node right for
-the current session:
+One per registry. Each node of each registration has a
+:class:`~._restoring.KeptNode` record; at most one *check* of it runs at a
+time, as a task of the registry's owner, with a bounded number in flight.
+A check makes the node right for the current session:
 
 - missing: create it (with the registration's current data and ACL);
 - owned by this session: rewrite its data if it differs, and watch it;
@@ -32,11 +32,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import enum
 import logging
-from collections.abc import Callable
 
 from . import _ops, _paths
+from ._backoff import Backoff
 from ._errors import (
     BadVersionError,
     NodeExistsError,
@@ -46,15 +45,11 @@ from ._errors import (
     ZKConnectionError,
 )
 from ._registration import Registration
-from ._session import (
-    Backoff,
-    EventType,
-    Session,
-    SessionState,
-    StateChange,
-    WatchedEvent,
-    WatchKind,
-)
+from ._restoring import REFUSED, Gate, KeptNode, Outcome, Round
+from ._session import Session
+from ._states import SessionState, StateChange
+from ._tasks import TaskOwner
+from ._watches import EventType, WatchedEvent, WatchKind
 
 log = logging.getLogger("aiozkreg.supervisor")
 
@@ -62,90 +57,32 @@ _CONCURRENCY = 256
 _FIRST_RETRY = 0.1
 
 
-class _Outcome(enum.Enum):
-    IN_PLACE = "in place"
-    HELD = "held by another session"
-    WAITING = "waiting for its parent"
-
-
-class _Node:
-    """One node of a registration, as the supervisor keeps it."""
-
-    __slots__ = (
-        "attempts",
-        "error",
-        "gate",
-        "kind",
-        "owner",
-        "path",
-        "registration",
-        "rerun",
-        "task",
-        "wake",
-        "watcher",
-    )
-
-    def __init__(self, registration: Registration, path: str) -> None:
-        self.registration = registration
-        self.path = path
-        self.watcher: Callable[[WatchedEvent], None] = _ignore
-        self.task: asyncio.Task[None] | None = None
-        self.rerun = False  # checked again when the running check ends
-        self.owner = 0  # the session we last saw owning it
-        self.error: Exception | None = None
-        self.kind: str | None = None  # of the last failure logged
-        self.attempts = 0
-        self.gate: _Gate | None = None  # the refusals it waits behind
-        self.wake: asyncio.Event | None = None  # set to cut a backoff wait short
-
-
-class _Gate:
-    """The refusals under one parent: who retries them, with which backoff."""
-
-    __slots__ = ("backoff", "prober", "waiting")
-
-    def __init__(self, backoff: Backoff) -> None:
-        self.backoff = backoff
-        self.prober: _Node | None = None
-        self.waiting: set[_Node] = set()
-
-
-class _Round:
-    """A restore of every node in a new session, for the log line that sums it up."""
-
-    def __init__(self, session_id: int, nodes: list[_Node], started: float) -> None:
-        self.session_id = session_id
-        self.pending = set(nodes)
-        self.total = len(nodes)
-        self.started = started
-        self.outcomes: dict[str, int] = {}
-
-
 class Supervisor:
     """Keeps the registrations of one registry (see the module docstring)."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.registrations: dict[Registration, list[_Node]] = {}  # ordered
-        self._tasks: set[asyncio.Task[None]] = set()
+        self.registrations: dict[Registration, list[KeptNode]] = {}  # ordered
+        self._owner: TaskOwner | None = None
         self._limit = asyncio.Semaphore(_CONCURRENCY)
         self._busy = 0  # checks running or queued, not waiting out a backoff
         self._last_session = 0
-        self._round: _Round | None = None
-        self._gates: dict[str, _Gate] = {}
+        self._round: Round | None = None
+        self._gates: dict[str, Gate] = {}
         self._closed = False
         self.idle = asyncio.Event()
         self.idle.set()
-        session.add_state_listener(self._on_state)
+        session.states.listen(self._on_state)
 
     # -- lifecycle ---------------------------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, owner: TaskOwner) -> None:
+        self._owner = owner
         self._last_session = self.session.session_id
 
-    async def close(self) -> None:
+    def close(self) -> None:
+        """The registry closed (its owner cancels the checks): nothing is checked again."""
         self._closed = True
-        await _cancel_and_wait(list(self._tasks))
 
     # -- registrations -----------------------------------------------------------------
 
@@ -158,8 +95,8 @@ class Supervisor:
         else:
             await asyncio.gather(*(self._arm(node) for node in nodes))
 
-    def _node(self, registration: Registration, path: str) -> _Node:
-        node = _Node(registration, path)
+    def _node(self, registration: Registration, path: str) -> KeptNode:
+        node = KeptNode(registration, path)
 
         def watcher(event: WatchedEvent) -> None:
             if event.type is not EventType.EXPIRED:
@@ -168,7 +105,7 @@ class Supervisor:
         node.watcher = watcher
         return node
 
-    async def _arm(self, node: _Node) -> None:
+    async def _arm(self, node: KeptNode) -> None:
         """Watch a node we just created (one round trip); check it fully if it is not ours."""
         try:
             stat = await _ops.exists(self.session, node.path, node.watcher)
@@ -182,8 +119,12 @@ class Supervisor:
     async def untrack(self, registration: Registration) -> None:
         """Stop keeping a registration, then delete the nodes this session owns."""
         nodes = self.registrations.pop(registration, [])
-        await _cancel_and_wait([n.task for n in nodes if n.task is not None])
-        session = self.session
+        running = [n.task for n in nodes if n.task is not None]
+        for task in running:
+            task.cancel()
+        if running:  # a check in flight must not re-create a node after we delete it
+            await asyncio.wait(running)
+        watches = self.session.watches
         for node in nodes:
             if self._round is not None:
                 self._round.pending.discard(node)
@@ -192,7 +133,7 @@ class Supervisor:
                 (WatchKind.EXIST, node.path),
                 (WatchKind.EXIST, _paths.split(node.path)[0]),
             ):
-                session.discard_watcher(kind, path, node.watcher)
+                watches.discard(kind, path, node.watcher)
         await asyncio.gather(*(self._delete_own(node.path) for node in nodes))
 
     async def _delete_own(self, path: str) -> None:
@@ -218,7 +159,7 @@ class Supervisor:
             if isinstance(result, BaseException):
                 raise result
 
-    async def _write(self, node: _Node) -> None:
+    async def _write(self, node: KeptNode) -> None:
         session = self.session
         if node.owner != session.session_id:
             self._enqueue(node)
@@ -243,7 +184,7 @@ class Supervisor:
         if first or not self.registrations:
             return
         nodes = [node for nodes in self.registrations.values() for node in nodes]
-        self._round = _Round(change.session_id, nodes, asyncio.get_running_loop().time())
+        self._round = Round(nodes, asyncio.get_running_loop().time())
         log.info(
             "Restoring %d registration node(s) in new session 0x%x.",
             len(nodes),
@@ -252,21 +193,22 @@ class Supervisor:
         for node in nodes:
             self._enqueue(node)
 
-    def _enqueue(self, node: _Node) -> None:
-        if self._closed or not node.registration.active:
+    def _enqueue(self, node: KeptNode) -> None:
+        if self._closed or not node.registration.active or self._owner is None:
             return
         if node.task is not None:
             node.rerun = True
             if node.wake is not None:  # waiting out a backoff: look again now
                 node.wake.set()
             return
+        try:
+            node.task = self._owner.spawn(self._keep(node), name=f"aiozkreg keep {node.path}")
+        except RegistryClosedError:
+            return  # closing: nothing is checked again
         self._busy += 1
         self.idle.clear()
-        node.task = asyncio.create_task(self._keep(node), name=f"aiozkreg keep {node.path}")
-        self._tasks.add(node.task)
-        node.task.add_done_callback(self._tasks.discard)
 
-    async def _keep(self, node: _Node) -> None:
+    async def _keep(self, node: KeptNode) -> None:
         """Check ``node`` until it is right (or waiting on a watch), sorting failures."""
         registration = node.registration
         try:
@@ -280,11 +222,13 @@ class Supervisor:
                     await self.session.wait_connected()
                     continue
                 except ServerError as exc:
-                    self._refused(node, exc)
+                    node.refused(exc)
+                    self._after(node, REFUSED)
                     await self._back_off(node)
                     continue
                 self._leave_gate(node)
-                self._settled(node, outcome)
+                node.settled(outcome)
+                self._after(node, outcome.value)
                 if not node.rerun:
                     return
         except RegistryClosedError:
@@ -296,7 +240,7 @@ class Supervisor:
             if self._busy == 0:
                 self.idle.set()
 
-    async def _back_off(self, node: _Node) -> None:
+    async def _back_off(self, node: KeptNode) -> None:
         """Wait before trying a refused node again (not counted as busy).
 
         Refusals are shared by the nodes of one parent (its ACL refuses them
@@ -307,7 +251,7 @@ class Supervisor:
         parent = _paths.split(node.path)[0]
         gate = self._gates.get(parent)
         if gate is None:
-            gate = self._gates[parent] = _Gate(
+            gate = self._gates[parent] = Gate(
                 Backoff(cap=max(1.0, self.session.timeout), first=_FIRST_RETRY)
             )
         delay: float | None = None
@@ -333,20 +277,18 @@ class Supervisor:
             self._busy += 1
             self.idle.clear()
 
-    def _leave_gate(self, node: _Node) -> None:
+    def _leave_gate(self, node: KeptNode) -> None:
         """The node's check ended (in place, waiting on a watch, or cancelled): if it
         was probing, let the nodes waiting behind it try now."""
         gate, node.gate = node.gate, None
         if gate is None or gate.prober is not node:
             return
-        for waiter in gate.waiting:
-            if waiter.wake is not None:
-                waiter.wake.set()
+        gate.open()
         parent = _paths.split(node.path)[0]
         if self._gates.get(parent) is gate:
             del self._gates[parent]
 
-    async def _check(self, node: _Node) -> _Outcome:
+    async def _check(self, node: KeptNode) -> Outcome:
         session = self.session
         registration = node.registration
         while registration.active:
@@ -368,7 +310,7 @@ class Supervisor:
                         "waiting for it to come back.",
                         path=parent,
                     )
-                    return _Outcome.WAITING
+                    return Outcome.WAITING
                 if await _ops.exists(session, node.path, node.watcher) is None:
                     continue  # gone at once: go again
                 node.owner = session.session_id
@@ -377,7 +319,7 @@ class Supervisor:
                     "Restored %s.",
                     node.path,
                 )
-                return _Outcome.IN_PLACE
+                return Outcome.IN_PLACE
             owner = stat.ephemeral_owner
             if owner in session.past_sessions:
                 log.info("Replacing %s, left over from dead session 0x%x.", node.path, owner)
@@ -390,85 +332,23 @@ class Supervisor:
                     "taking over when it goes.",
                     path=node.path,
                 )
-                return _Outcome.HELD
+                return Outcome.HELD
             node.owner = owner
             if data != registration.data:  # an update that did not reach it yet
                 try:
                     await _ops.set_data(session, node.path, registration.data, stat.version)
                 except (NoNodeError, BadVersionError):
                     continue
-            return _Outcome.IN_PLACE
-        return _Outcome.IN_PLACE
+            return Outcome.IN_PLACE
+        return Outcome.IN_PLACE
 
     # -- outcomes ---------------------------------------------------------------------------
 
-    def _refused(self, node: _Node, exc: ServerError) -> None:
-        node.error = exc
-        node.attempts += 1
-        kind = f"{type(exc).__name__}:{exc.code}"
-        if kind != node.kind:
-            node.kind = kind
-            log.warning(
-                "ZooKeeper refused to restore %s: %s Retrying with backoff; "
-                "Registration.error holds it.",
-                node.path,
-                exc,
-            )
-        self._update_error(node.registration)
-        self._round_done(node, "refused by the server")
-
-    def _settled(self, node: _Node, outcome: _Outcome) -> None:
-        if outcome is _Outcome.IN_PLACE:
-            if node.attempts:
-                log.info("%s is back after %d refused attempt(s).", node.path, node.attempts)
-            node.error = None
-            node.kind = None
-            node.attempts = 0
-        elif node.kind != outcome.value:
-            node.kind = outcome.value
-            log.warning("%s", node.error)
-        self._update_error(node.registration)
-        self._round_done(node, outcome.value)
-
-    def _update_error(self, registration: Registration) -> None:
+    def _after(self, node: KeptNode, outcome: str) -> None:
+        """A check ended (or was refused): the registration's error, the round's count."""
+        registration = node.registration
         errors = [n.error for n in self.registrations.get(registration, []) if n.error]
         registration.error = errors[-1] if errors else None
-
-    def _round_done(self, node: _Node, outcome: str) -> None:
         round_ = self._round
-        if round_ is None or node not in round_.pending:
-            return
-        round_.pending.discard(node)
-        round_.outcomes[outcome] = round_.outcomes.get(outcome, 0) + 1
-        if round_.pending:
-            return
-        self._round = None
-        elapsed = asyncio.get_running_loop().time() - round_.started
-        restored = round_.outcomes.pop(_Outcome.IN_PLACE.value, 0)
-        if restored == round_.total:
-            log.info("Restored all %d registration node(s) in %.3f s.", restored, elapsed)
-            return
-        others = ", ".join(f"{count} {what}" for what, count in sorted(round_.outcomes.items()))
-        log.warning(
-            "Restored %d of %d registration node(s) in %.3f s; %s (see Registration.error).",
-            restored,
-            round_.total,
-            elapsed,
-            others,
-        )
-
-
-def _ignore(event: WatchedEvent) -> None:
-    """A placeholder watcher."""
-
-
-async def _cancel_and_wait(tasks: list[asyncio.Task[None]]) -> None:
-    """Cancel ``tasks`` and wait for them to end, without swallowing our own cancellation."""
-    if not tasks:
-        return
-    for task in tasks:
-        task.cancel()
-    await asyncio.wait(tasks)
-    for task in tasks:
-        if not task.cancelled() and task.exception() is not None:
-            log.error("A registration check failed", exc_info=task.exception())
+        if round_ is not None and round_.done(node, outcome, asyncio.get_running_loop().time()):
+            self._round = None

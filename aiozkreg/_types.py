@@ -86,8 +86,3 @@ def make_digest_acl(user: str, password: str, perms: int = Perm.ALL) -> ACL:
     """The ACL entry for a digest user, as ZooKeeper hashes it."""
     digest = hashlib.sha1(f"{user}:{password}".encode()).digest()
     return ACL(perms, "digest", f"{user}:{base64.b64encode(digest).decode()}")
-
-
-def world_acl(perms: int) -> tuple[ACL, ...]:
-    """A one-entry ACL granting ``perms`` to everyone."""
-    return (ACL(perms, "world", "anyone"),)

@@ -1,26 +1,28 @@
-"""Live views: :class:`Children` and :class:`Properties`.
+"""Live views: what :class:`Children`, :class:`~._properties.Properties` and provider sets share.
 
-A view is a light handle on a shared source (see ``_sources``): it holds
+A view is a light handle on a shared source (see :mod:`._sources`): it holds
 the path the user asked for, the user's callbacks and nothing else. Reading
 it gives the source's latest state; ``async for`` gives immutable snapshots,
-latest-value first, coalescing what a slow consumer missed.
+latest-value first, coalescing what a slow consumer missed. A view is the
+source's :class:`~._sources.Subscriber`: told when the state changes, and
+when the registry closes.
+
+User callbacks run outside the protocol reader: sync ones when the source
+publishes, async ones as tasks of the registry. A callback that raises is
+the user's failure, not the registry's: it is logged and dropped.
 """
 
 from __future__ import annotations
 
 import inspect
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator, Mapping
+from collections.abc import AsyncIterator, Awaitable, Callable, Generator, Iterator
 from types import TracebackType
-from typing import TYPE_CHECKING, Any, Generic, TypeVar
-
-from . import _links, _ops
-from ._encoding import decode_properties, encode_properties
-from ._errors import BadPropertyLink, BadVersionError
-from ._sources import DataSource, PropertiesState, Source, resolve_links
+from typing import TYPE_CHECKING, Any, ClassVar, Generic, TypeVar
 
 if TYPE_CHECKING:
-    from ._sources import Hub
+    from ._hub import Hub
+    from ._sources import Source
 
 log = logging.getLogger("aiozkreg.views")
 
@@ -29,7 +31,11 @@ Callback = Callable[..., Any]
 
 
 class Opener(Generic[T]):
-    """Both awaitable and an async context manager (closing what it opened)."""
+    """Both awaitable and an async context manager (closing what it opened).
+
+    ``register()``, ``children()``, ``properties()`` and ``providers()``
+    return one: ``x = await zk.children(p)``, or ``async with zk.children(p) as x``.
+    """
 
     __slots__ = ("_close", "_open", "_value")
 
@@ -77,9 +83,13 @@ def _accepts_no_arguments(func: Callback) -> bool:
 
 
 class View:
-    """What :class:`Children` and :class:`Properties` share."""
+    """What every live view shares: callbacks, snapshots, closing."""
 
     __slots__ = ("__weakref__", "_callbacks", "_closed", "_hub", "_real_path", "_source", "path")
+
+    dedupe: ClassVar[bool] = False
+    """Skip a snapshot equal to the last one yielded (a provider set's data may change
+    without what it decodes to changing)."""
 
     def __init__(
         self, hub: Hub, source: Source | None, path: str, real_path: str | None = None
@@ -116,6 +126,24 @@ class View:
     def closed(self) -> bool:
         return self._closed
 
+    # -- the source's subscriber ---------------------------------------------------------
+
+    def source_changed(self) -> None:
+        """The source published (or ended): call the callbacks."""
+        deleted = self.deleted
+        for entry in list(self._callbacks):
+            if entry.running:
+                entry.pending = True
+                continue
+            self._invoke(entry, deleted)
+        if deleted or self.error is not None:
+            self._callbacks.clear()  # the view ended: that was the last call
+
+    def source_closed(self) -> None:
+        """The registry closed."""
+        self._closed = True
+        self._callbacks.clear()
+
     # -- callbacks --------------------------------------------------------------------
 
     def __call__(self, callback: Callback) -> View:
@@ -134,16 +162,6 @@ class View:
             self._run_async(entry, result)
         return self
 
-    def _notify(self) -> None:
-        deleted = self.deleted
-        for entry in list(self._callbacks):
-            if entry.running:
-                entry.pending = True
-                continue
-            self._invoke(entry, deleted)
-        if deleted or self.error is not None:
-            self._callbacks.clear()  # the view ended: that was the last call
-
     def _invoke(self, entry: _Callback, deleted: bool) -> None:
         try:
             if deleted:
@@ -152,7 +170,7 @@ class View:
                 result = entry.func()
             else:
                 result = entry.func(self)
-        except Exception:
+        except Exception:  # the user's callback failed: logged, and dropped
             self._drop(entry)
             return
         if inspect.isawaitable(result):
@@ -167,22 +185,18 @@ class View:
                 while awaitable is not None:
                     try:
                         await awaitable
-                    except Exception:
+                        awaitable = None
+                        if entry.pending and entry in self._callbacks:
+                            entry.pending = False
+                            result = entry.func() if self.deleted else entry.func(self)
+                            awaitable = result if inspect.isawaitable(result) else None
+                    except Exception:  # the user's callback failed: logged, and dropped
                         self._drop(entry)
                         return
-                    awaitable = None
-                    if entry.pending and entry in self._callbacks:
-                        entry.pending = False
-                        try:
-                            result = entry.func() if self.deleted else entry.func(self)
-                        except Exception:
-                            self._drop(entry)
-                            return
-                        awaitable = result if inspect.isawaitable(result) else None
             finally:
                 entry.running = False
 
-        self._hub.spawn(run())
+        self._hub.spawn(run(), name=f"aiozkreg callback on {self.path}")
 
     def _drop(self, entry: _Callback) -> None:
         log.exception("Callback %r on the view of %s failed; it is removed.", entry.func, self.path)
@@ -200,7 +214,7 @@ class View:
         if source is None:
             yield self._snapshot()
             return
-        seen = 0
+        seen, last = 0, None
         while not self._closed:
             if source.error is not None:
                 raise source.error
@@ -208,7 +222,10 @@ class View:
                 return
             if source.version != seen:
                 seen = source.version
-                yield self._snapshot()
+                snapshot = self._snapshot()
+                if not self.dedupe or snapshot != last:
+                    last = snapshot
+                    yield snapshot
                 continue
             await source.changed().wait()
 
@@ -226,10 +243,6 @@ class View:
         if self._source is not None:
             self._hub.release(self._source, self)
             self._source.wake()
-
-    def _closed_by_registry(self) -> None:
-        self._closed = True
-        self._callbacks.clear()
 
     def _prefix(self) -> str:
         return "DELETED: " if self.deleted else ""
@@ -261,145 +274,6 @@ class Children(View):
         return f"<{self._prefix()}Children {self.path} ({self.real_path}): {list(self._names())}>"
 
 
-class PropertiesMapping(Mapping[str, Any]):
-    """Mapping behaviour over a :class:`PropertiesState`, following property links.
-
-    Iteration shows a link ``'x =>'`` as ``x``; ``m['x']`` gives the linked
-    value and ``m['x =>']`` the raw link; a real key wins over a link.
-    """
-
-    __slots__ = ()
-
-    def _state(self) -> PropertiesState:
-        raise NotImplementedError
-
-    def __getitem__(self, key: str) -> Any:
-        state = self._state()
-        if key in state.raw:
-            return state.raw[key]
-        if key in state.errors:
-            raise state.errors[key]
-        return state.resolved[key]
-
-    def __iter__(self) -> Iterator[str]:
-        raw = self._state().raw
-        for key in raw:
-            if key.endswith(_links.PROPERTY_LINK):
-                name = key[: -len(_links.PROPERTY_LINK)]
-                if name not in raw:
-                    yield name
-            else:
-                yield key
-
-    def __len__(self) -> int:
-        return sum(1 for _ in self)
-
-    def __contains__(self, key: object) -> bool:
-        raw = self._state().raw
-        return key in raw or (isinstance(key, str) and key + _links.PROPERTY_LINK in raw)
-
-    @property
-    def raw(self) -> dict[str, Any]:
-        """A copy of the stored data, links not followed."""
-        return dict(self._state().raw)
-
-
-class PropertiesSnapshot(PropertiesMapping):
-    """An immutable snapshot of a node's properties."""
-
-    __slots__ = ("_frozen",)
-
-    def __init__(self, state: PropertiesState) -> None:
-        self._frozen = state
-
-    def _state(self) -> PropertiesState:
-        return self._frozen
-
-    def __eq__(self, other: object) -> bool:
-        if isinstance(other, PropertiesSnapshot):
-            return self._frozen == other._frozen
-        return Mapping.__eq__(self, other)
-
-    __hash__ = None  # type: ignore[assignment]
-
-    def __repr__(self) -> str:
-        return f"PropertiesSnapshot({dict(self)!r})"
-
-
-class Properties(View, PropertiesMapping):
-    """A node's data as a live, read-only mapping; write with update() / set()."""
-
-    __slots__ = ("_static",)
-
-    def __init__(
-        self,
-        hub: Hub,
-        source: DataSource | None,
-        path: str,
-        static: PropertiesState | None,
-        real_path: str | None = None,
-    ) -> None:
-        super().__init__(hub, source, path, real_path)
-        self._static = static
-
-    def _state(self) -> PropertiesState:
-        if self._source is not None:
-            state: PropertiesState = self._source.snapshot
-            return state
-        assert self._static is not None
-        return self._static
-
-    def _snapshot(self) -> PropertiesSnapshot:
-        return PropertiesSnapshot(self._state())
-
-    def __repr__(self) -> str:
-        return f"<{self._prefix()}Properties {self.path} ({self.real_path}): {self.raw!r}>"
-
-    __eq__ = Mapping.__eq__
-    __hash__ = None  # type: ignore[assignment]
-
-    async def update(self, data: Mapping[str, Any] | None = None, /, **properties: Any) -> None:
-        """Merge into the node's properties (keywords win), compare-and-set."""
-        changes = {**(data or {}), **properties}
-        await self._check_links(changes)
-        session = self._hub.session
-        while True:
-            raw, stat = await _ops.get(session, self.real_path)
-            merged = decode_properties(raw, self.real_path)
-            merged.update(changes)
-            encoded = encode_properties(merged)
-            try:
-                stat = await _ops.set_data(session, self.real_path, encoded, stat.version)
-            except BadVersionError:
-                continue  # someone wrote in between: merge again
-            break
-        await self._adopt(encoded, stat)
-
-    async def set(self, data: Mapping[str, Any] | None = None, /, **properties: Any) -> None:
-        """Replace the node's properties (keywords win over ``data``)."""
-        new = {**(data or {}), **properties}
-        await self._check_links(new)
-        encoded = encode_properties(new)
-        stat = await _ops.set_data(self._hub.session, self.real_path, encoded)
-        await self._adopt(encoded, stat)
-
-    async def _adopt(self, encoded: bytes, stat: Any) -> None:
-        if isinstance(self._source, DataSource):
-            await self._source.ingest(encoded, stat)
-        else:
-            raw = decode_properties(encoded, self.real_path)
-            self._static = await resolve_links(self.path, raw, self._read_linked)
-
-    async def _read_linked(self, path: str) -> Mapping[str, Any]:
-        return await self._hub.read_properties(await self._hub.resolve(path))
-
-    async def _check_links(self, new: Mapping[str, Any]) -> None:
-        """Refuse (ValueError, nothing written) property links that cannot be followed."""
-        for key, value in new.items():
-            if not key.endswith(_links.PROPERTY_LINK):
-                continue
-            name = key[: -len(_links.PROPERTY_LINK)]
-            try:
-                await _links.resolve_property(self.path, {key: value}, name, self._read_linked)
-            except BadPropertyLink as exc:
-                raise ValueError("Bad property link", key, value, exc) from exc
+async def close_view(view: View) -> None:
+    """What an :class:`Opener` of a view does on exit."""
+    await view.close()

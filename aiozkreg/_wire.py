@@ -18,80 +18,84 @@ harness's raw client and the benchmarks' minimal client frame their bytes.
 
 from __future__ import annotations
 
-import functools
-import struct
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any, ClassVar, Generic, TypeVar
 
 from aiozk import protocol as _p
 
+from ._jute import (
+    AUTH_XID,
+    BOOL,
+    EPHEMERAL,
+    HEADER,
+    INT,
+    MULTI,
+    PING_XID,
+    REPLY,
+    SEQUENTIAL,
+    SET_WATCHES_XID,
+    WATCH_XID,
+    Connect,
+    Handshake,
+    aiozk_acl,
+    aiozk_body,
+    decode_event,
+    pack_acl,
+    pack_buffer,
+    pack_stat,
+    pack_string,
+    read_stat,
+    read_string,
+)
 from ._types import ACL, ZnodeStat
 
+__all__ = [
+    "AUTH_XID",
+    "EPHEMERAL",
+    "HEADER",
+    "INT",
+    "PING_FRAME",
+    "PING_XID",
+    "REPLY",
+    "SEQUENTIAL",
+    "SET_WATCHES_XID",
+    "WATCH_XID",
+    "Auth",
+    "Check",
+    "CheckWatches",
+    "Close",
+    "Connect",
+    "Create",
+    "Delete",
+    "Exists",
+    "GetACL",
+    "GetChildren",
+    "GetChildren2",
+    "GetData",
+    "Handshake",
+    "Multi",
+    "MultiOp",
+    "MultiRead",
+    "MultiResult",
+    "Ping",
+    "ReadOp",
+    "RemoveWatches",
+    "Request",
+    "SetACL",
+    "SetData",
+    "SetWatches",
+    "Sync",
+    "decode_event",
+    "pack_acl",
+    "pack_buffer",
+    "pack_stat",
+    "pack_string",
+    "read_stat",
+    "read_string",
+]
+
 R = TypeVar("R")
-
-INT = struct.Struct("!i")
-HEADER = struct.Struct("!ii")  # xid, opcode
-REPLY = struct.Struct("!iqi")  # xid, zxid, error code
-STAT = struct.Struct("!qqqqiiiqiiq")
-_MULTI = struct.Struct("!i?i")  # type, done, error
-_CONNECT = struct.Struct("!iiqi")  # version, timeout, session id, password length
-_BOOL = (b"\x00", b"\x01")
-
-WATCH_XID = -1
-PING_XID = -2
-AUTH_XID = -4
-SET_WATCHES_XID = -8
-
-EPHEMERAL = 1
-SEQUENTIAL = 2
-
-
-# -- primitives --------------------------------------------------------------------------
-
-
-def pack_string(value: str) -> bytes:
-    raw = value.encode("utf-8")
-    return INT.pack(len(raw)) + raw
-
-
-def pack_buffer(value: bytes | None) -> bytes:
-    return INT.pack(-1) if value is None else INT.pack(len(value)) + value
-
-
-@functools.lru_cache(maxsize=64)
-def pack_acl(acl: tuple[ACL, ...]) -> bytes:
-    """An ACL vector (made once per distinct ACL: requests only read it)."""
-    parts = [INT.pack(len(acl))]
-    for entry in acl:
-        parts += [INT.pack(entry.perms), pack_string(entry.scheme), pack_string(entry.id)]
-    return b"".join(parts)
-
-
-def read_string(raw: bytes, offset: int) -> tuple[str, int]:
-    (size,) = INT.unpack_from(raw, offset)
-    offset += 4
-    if size < 0:
-        return "", offset
-    return raw[offset : offset + size].decode("utf-8"), offset + size
-
-
-def read_stat(raw: bytes, offset: int) -> tuple[ZnodeStat, int]:
-    return ZnodeStat(*STAT.unpack_from(raw, offset)), offset + STAT.size
-
-
-def pack_stat(stat: ZnodeStat) -> bytes:
-    return STAT.pack(*(getattr(stat, name) for name in ZnodeStat.__slots__))
-
-
-def _aiozk_body(request: Any) -> bytes:
-    """An aiozk request's fields, without the xid and opcode."""
-    encoded: bytes = request.serialize(0)
-    return encoded[HEADER.size :]
-
-
-def _aiozk_acl(acl: Sequence[ACL]) -> list[Any]:
-    return [_p.acl.ACL(perms=a.perms, id=_p.acl.ID(scheme=a.scheme, id=a.id)) for a in acl]
 
 
 # -- requests ----------------------------------------------------------------------------
@@ -128,7 +132,7 @@ class _PathWatch(Request[R]):
     watch: bool
 
     def body(self) -> bytes:
-        return pack_string(self.path) + _BOOL[self.watch]
+        return pack_string(self.path) + BOOL[self.watch]
 
 
 @dataclass(slots=True)
@@ -261,14 +265,14 @@ class _Multi(Request[MultiResult]):
     def body(self) -> bytes:
         parts = []
         for op in self.ops:
-            parts += [_MULTI.pack(op.opcode, False, -1), op.body()]
-        parts.append(_MULTI.pack(-1, True, -1))
+            parts += [MULTI.pack(op.opcode, False, -1), op.body()]
+        parts.append(MULTI.pack(-1, True, -1))
         return b"".join(parts)
 
     def read(self, raw: bytes, offset: int) -> tuple[MultiResult, int]:
         results: MultiResult = []
-        kind, done, _ = _MULTI.unpack_from(raw, offset)
-        offset += _MULTI.size
+        kind, done, _ = MULTI.unpack_from(raw, offset)
+        offset += MULTI.size
         for op in self.ops:
             if done:
                 break
@@ -279,8 +283,8 @@ class _Multi(Request[MultiResult]):
             else:
                 value, offset = op.read(raw, offset)
                 results.append(value)
-            kind, done, _ = _MULTI.unpack_from(raw, offset)
-            offset += _MULTI.size
+            kind, done, _ = MULTI.unpack_from(raw, offset)
+            offset += MULTI.size
         return results, offset
 
 
@@ -309,7 +313,7 @@ class GetACL(Request[tuple[list[ACL], ZnodeStat]]):
     opcode: ClassVar[int] = 6
 
     def body(self) -> bytes:
-        return _aiozk_body(_p.GetACLRequest(path=self.path))
+        return aiozk_body(_p.GetACLRequest(path=self.path))
 
     def read(self, raw: bytes, offset: int) -> tuple[tuple[list[ACL], ZnodeStat], int]:
         reply, offset = _p.GetACLResponse.parse(raw, offset)
@@ -325,8 +329,8 @@ class SetACL(Request[ZnodeStat]):
     opcode: ClassVar[int] = 7
 
     def body(self) -> bytes:
-        request = _p.SetACLRequest(path=self.path, acl=_aiozk_acl(self.acl), version=self.version)
-        return _aiozk_body(request)
+        request = _p.SetACLRequest(path=self.path, acl=aiozk_acl(self.acl), version=self.version)
+        return aiozk_body(request)
 
     def read(self, raw: bytes, offset: int) -> tuple[ZnodeStat, int]:
         return read_stat(raw, offset)
@@ -338,7 +342,7 @@ class Sync(Request[str]):
     opcode: ClassVar[int] = 9
 
     def body(self) -> bytes:
-        return _aiozk_body(_p.SyncRequest(path=self.path))
+        return aiozk_body(_p.SyncRequest(path=self.path))
 
     def read(self, raw: bytes, offset: int) -> tuple[str, int]:
         return read_string(raw, offset)
@@ -362,7 +366,7 @@ class SetWatches(Request[None]):
             exist_watches=list(self.exist),
             child_watches=list(self.child),
         )
-        return _aiozk_body(request)
+        return aiozk_body(request)
 
 
 @dataclass(slots=True)
@@ -374,7 +378,7 @@ class RemoveWatches(Request[None]):
     opcode: ClassVar[int] = 18
 
     def body(self) -> bytes:
-        return _aiozk_body(_p.RemoveWatchesRequest(path=self.path, type=self.kind))
+        return aiozk_body(_p.RemoveWatchesRequest(path=self.path, type=self.kind))
 
 
 @dataclass(slots=True)
@@ -384,7 +388,7 @@ class CheckWatches(Request[None]):
     opcode: ClassVar[int] = 17
 
     def body(self) -> bytes:
-        return _aiozk_body(_p.CheckWatchesRequest(path=self.path, type=self.kind))
+        return aiozk_body(_p.CheckWatchesRequest(path=self.path, type=self.kind))
 
 
 @dataclass(slots=True)
@@ -396,7 +400,7 @@ class Auth(Request[None]):
 
     def body(self) -> bytes:
         request = _p.AuthRequest(type=0, scheme=self.scheme, auth=self.credential)
-        return _aiozk_body(request)
+        return aiozk_body(request)
 
 
 @dataclass(slots=True)
@@ -411,62 +415,3 @@ class Ping(Request[None]):
 
 
 PING_FRAME = INT.pack(HEADER.size) + Ping().encode(PING_XID)
-
-
-# -- the handshake and watch events --------------------------------------------------
-
-
-@dataclass(slots=True)
-class Connect:
-    """The handshake request (no xid or opcode: the first frame of a link)."""
-
-    last_zxid: int
-    timeout_ms: int
-    session_id: int
-    password: bytes
-    read_only: bool
-
-    def encode(self) -> bytes:
-        return b"".join(
-            (
-                struct.pack("!iqiq", 0, self.last_zxid, self.timeout_ms, self.session_id),
-                pack_buffer(self.password),
-                _BOOL[self.read_only],
-            )
-        )
-
-
-@dataclass(frozen=True, slots=True)
-class Handshake:
-    """The server's answer to a connect request."""
-
-    session_id: int
-    password: bytes
-    timeout_ms: int
-    read_only: bool
-
-    @property
-    def expired(self) -> bool:
-        """The server refused to attach the session: it has expired."""
-        return self.timeout_ms <= 0 or self.session_id == 0
-
-    @classmethod
-    def decode(cls, frame: bytes) -> Handshake:
-        _version, timeout, session_id, size = _CONNECT.unpack_from(frame, 0)
-        offset = _CONNECT.size
-        password = frame[offset : offset + max(size, 0)]
-        offset += max(size, 0)
-        read_only = len(frame) > offset and frame[offset] != 0
-        return cls(session_id, bytes(password), timeout, read_only)
-
-    def encode(self) -> bytes:
-        """The server's side (for the in-memory server and the harness)."""
-        head = _CONNECT.pack(0, self.timeout_ms, self.session_id, len(self.password))
-        return head + self.password + _BOOL[self.read_only]
-
-
-def decode_event(body: bytes) -> tuple[int, int, str]:
-    """A watch notification's (type, state, path), from the body after the reply header."""
-    event_type, state = struct.unpack_from("!ii", body, 0)
-    path, _ = read_string(body, 8)
-    return event_type, state, path

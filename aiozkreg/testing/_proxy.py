@@ -28,6 +28,8 @@ import socket
 import struct
 from types import TracebackType
 
+from .._tasks import TaskOwner
+
 __all__ = ["FaultProxy", "ProxyState"]
 
 log = logging.getLogger("aiozkreg.testing")
@@ -81,7 +83,9 @@ class FaultProxy:
     """Forward ``127.0.0.1:port`` to ``target_host:target_port``, with faults on demand.
 
     ``async with FaultProxy(host, port) as proxy:`` starts and closes it.
-    Every task it runs is cancelled and awaited by :meth:`close`.
+    Every task it runs belongs to one task group, cancelled and awaited by
+    :meth:`close`; a task that fails unexpectedly (not a peer going away)
+    stops the proxy, and :meth:`close` raises that failure to its owner.
     """
 
     def __init__(
@@ -91,7 +95,8 @@ class FaultProxy:
         self._host = host
         self._port = port
         self._server: asyncio.Server | None = None
-        self._tasks: set[asyncio.Task[None]] = set()
+        self._owner = TaskOwner(f"FaultProxy to {target_host}:{target_port}", self._failed)
+        self._failure: BaseException | None = None
         self._links: dict[asyncio.Task[None], _Link] = {}
         self._flowing = asyncio.Event()
         self._flowing.set()
@@ -132,23 +137,31 @@ class FaultProxy:
     async def start(self) -> None:
         """Listen; a no-op if already listening."""
         if self._server is None:
+            await self._owner.start()
             self._server = await asyncio.start_server(self._accepted, self._host, self._port)
             self._port = self._server.sockets[0].getsockname()[1]
 
     async def close(self) -> None:
-        """Stop listening, reset every link, and await every task; idempotent."""
+        """Stop listening, reset every link, and await every task; idempotent.
+
+        Raises the failure that stopped the proxy, if a task of it failed.
+        """
         server, self._server = self._server, None
         if server is not None:
             server.close()
         for link in self._links.values():
             link.reset()
-        tasks = set(self._tasks)
-        for task in tasks:
-            task.cancel()
-        if tasks:
-            await asyncio.wait(tasks)
+        await self._owner.close()
         if server is not None:
             await server.wait_closed()
+        failure, self._failure = self._failure, None
+        if failure is not None:
+            raise failure
+
+    def _failed(self, failure: BaseException) -> None:
+        self._failure = failure
+        for link in self._links.values():
+            link.reset()
 
     def cut(self) -> None:
         """Reset every link now and reset new connections, until :meth:`heal`."""
@@ -185,20 +198,16 @@ class FaultProxy:
         await self.close()
 
     def _accepted(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
-        if self._server is None or self._state is ProxyState.CUT:
+        if self._server is None or self._state is ProxyState.CUT or not self._owner.running:
             _reset(writer)
             return
         link = _Link(writer)
-        task = asyncio.get_running_loop().create_task(self._forward(link, reader))
-        self._tasks.add(task)
+        task = self._owner.spawn(self._forward(link, reader), name="fault proxy link")
         self._links[task] = link
         task.add_done_callback(self._finished)
 
     def _finished(self, task: asyncio.Task[None]) -> None:
-        self._tasks.discard(task)
         self._links.pop(task, None)
-        if not task.cancelled() and task.exception() is not None:
-            log.error("fault proxy link failed", exc_info=task.exception())
 
     async def _forward(self, link: _Link, reader: asyncio.StreamReader) -> None:
         """Dial the target once flowing, then copy both ways until either side ends."""

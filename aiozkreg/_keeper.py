@@ -1,0 +1,212 @@
+"""The keeper: the one task that keeps a session attached to a server.
+
+Its loop, until the registry closes::
+
+    attach ──> serve (ping; drop a silent link) ──> link lost ──> attach again
+
+- Attaching tries the ensemble's servers in shuffled order, each handshake
+  bounded by a short timeout (a quarter of the session timeout, 0.5 to 2 s:
+  a dead link is noticed two thirds into the session timeout, and a
+  starting server may accept and never answer, so the next server must
+  get its turn well inside the last third). Rounds are spaced by a backoff
+  from 50 ms up to a fifth of the session timeout (at most 2 s).
+- A handshake that re-attaches the session re-sends the credentials and
+  every watch (SetWatches from the last zxid seen); one that says the
+  session expired makes the session expire, and a new one is made at once.
+- While attached it pings every third of the timeout and drops the link
+  when nothing has been heard for two thirds of it (a black hole). EOF and
+  resets are noticed by the link itself.
+
+The first attach is reported to ``start()`` through :attr:`Keeper.attached`;
+credentials the server rejects, or a server that cannot exist (no such
+in-memory server), end the keeper there unless ``wait`` was given.
+Connection trouble is retried; anything else propagates to the registry's
+task owner.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import random
+from typing import TYPE_CHECKING
+
+from ._backoff import Backoff
+from ._errors import (
+    AuthFailedError,
+    ConnectionLossError,
+    FailedConnect,
+    ServerError,
+    SessionExpiredError,
+    ZKRegError,
+)
+from ._transport import Link
+from ._wire import Auth, Connect, Handshake
+
+if TYPE_CHECKING:
+    from ._session import Session
+
+log = logging.getLogger("aiozkreg.session")
+
+
+def handshake_timeout(session_timeout: float) -> float:
+    """How long one connect attempt may take (see the module docstring)."""
+    return max(0.5, min(session_timeout / 4, 2.0))
+
+
+class _Expired(Exception):
+    """The server refused to re-attach: the session expired; a new one follows."""
+
+
+class _GaveUp(Exception):
+    """The first attach failed for good; start() has been told."""
+
+
+class Keeper:
+    """Attaches and serves one session's links (see the module docstring)."""
+
+    def __init__(self, session: Session, wait: bool) -> None:
+        self.session = session
+        self.wait = wait
+        self.attached: asyncio.Future[None] = asyncio.get_running_loop().create_future()
+        self.last_error: BaseException | None = None  # of the last failed attempt
+
+    def _give_up(self, error: BaseException) -> None:
+        """End the first attach with ``error`` (start() raises it)."""
+        self.attached.set_exception(error)
+        self.attached.exception()  # retrieved: start() may have given up already
+        raise _GaveUp
+
+    async def run(self) -> None:
+        session = self.session
+        backoff = Backoff(cap=max(0.2, min(2.0, session.timeout / 5)))
+        try:
+            while True:
+                link = await self._attach(backoff)
+                backoff.reset()
+                await self._serve(link)
+                session.lose(link)
+        except _GaveUp:
+            return
+
+    async def _attach(self, backoff: Backoff) -> Link:
+        """Try servers until one attaches us (re-attaching, or with a new session)."""
+        servers = list(self.session.config.connect_string.servers)
+        rounds = 0
+        while True:
+            random.shuffle(servers)
+            for host, port in servers:
+                link = await self._try(host, port)
+                if link is not None:
+                    return link
+            rounds += 1
+            if self.wait or rounds % 10 == 0:
+                log.warning(
+                    "Can't connect to ZooKeeper at %r; retrying.",
+                    str(self.session.config.connect_string),
+                )
+            await asyncio.sleep(backoff.delay())
+
+    async def _try(self, host: str, port: int) -> Link | None:
+        """One server: the attached link, or None (why is in :attr:`last_error`)."""
+        first = not self.attached.done()
+        try:
+            try:
+                return await self._handshake(host, port)
+            except _Expired:  # at once, with a new session
+                return await self._handshake(host, port)
+        except AuthFailedError as exc:
+            self.last_error = exc
+            if first:
+                self._give_up(exc)
+            log.error("%s", exc)
+        except FailedConnect as exc:  # nothing there to wait for (no such memory:// server)
+            self.last_error = exc
+            if first and not self.wait:
+                self._give_up(exc)
+            log.debug("Connecting to %s failed: %s", host, exc)
+        except (OSError, ZKRegError, TimeoutError) as exc:  # this server, this time
+            self.last_error = exc
+            log.debug("Connecting to %s:%d failed: %s", host, port, exc)
+        return None
+
+    async def _handshake(self, host: str, port: int) -> Link:
+        session = self.session
+        config = session.config
+        connect = Connect(
+            last_zxid=session.last_zxid,
+            timeout_ms=int((config.requested_timeout or 0) * 1000),
+            session_id=session.session_id,
+            password=session.password,
+            read_only=config.read_only,
+        )
+        link, hs = await session.connector(
+            host,
+            port,
+            connect,
+            listener=session,
+            timeout=handshake_timeout(session.timeout),
+            ssl=config.ssl,
+            max_request_size=config.max_request_size,
+        )
+        try:
+            self._check(link, hs, host, port)
+            await self._prepare(link, hs)
+        except BaseException:
+            link.abort()
+            raise
+        return link
+
+    def _check(self, link: Link, hs: Handshake, host: str, port: int) -> None:
+        session = self.session
+        if hs.expired:
+            link.abort(SessionExpiredError("The session expired."))
+            if session.session_id:
+                session.expire()
+                raise _Expired
+            raise ConnectionLossError(f"{host}:{port} refused a new session.")
+        if hs.read_only and not session.config.read_only:
+            raise ConnectionLossError(f"{host}:{port} is read-only.")
+
+    async def _prepare(self, link: Link, hs: Handshake) -> None:
+        """Re-send credentials (and, re-attaching, watches), then hand the link over."""
+        session = self.session
+        new_session = session.accept(hs)
+        async with asyncio.timeout(handshake_timeout(session.timeout)):
+            for scheme, secret in session.config.auth:  # one at a time: they share an xid
+                try:
+                    await link.send(Auth(scheme, secret))
+                except ServerError as exc:  # the server's answer to these credentials
+                    raise AuthFailedError(
+                        f"ZooKeeper rejected the {scheme!r} credentials: {exc}"
+                    ) from None
+            if not new_session:
+                for request in session.watches.set_watches(session.last_zxid, session.server_path):
+                    await link.send(request)
+        if link.closed:  # lost while we were preparing it
+            raise ConnectionLossError(f"Connection to {link.address} was lost.")
+        session.adopt(link, new_session, hs.read_only)
+        if not self.attached.done():
+            self.attached.set_result(None)
+
+    async def _serve(self, link: Link) -> None:
+        """Keep the link alive with pings until it is lost."""
+        loop = asyncio.get_running_loop()
+        timeout = self.session.timeout
+        ping_every = timeout / 3
+        dead_after = timeout * 2 / 3
+        while not link.closed:
+            now = loop.time()
+            silent = now - link.last_recv
+            if silent >= dead_after:
+                link.abort(ConnectionLossError(f"No reply from {link.address} for {silent:.1f} s."))
+                break
+            if now - link.last_send >= ping_every:
+                link.ping()
+            wake = min(link.last_send + ping_every, link.last_recv + dead_after) - loop.time()
+            try:
+                async with asyncio.timeout(max(wake, 0.01)):
+                    await link.wait_closed()
+            except TimeoutError:
+                continue  # time to ping, or to look at the silence again
+        await link.wait_closed()

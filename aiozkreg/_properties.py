@@ -1,0 +1,159 @@
+"""Properties views: a node's JSON data as a live, read-only mapping that can write itself.
+
+Property links (``'threads =>': '/fooservice threads'``) are followed on
+read: ``view['threads']`` is the linked value, ``view['threads =>']`` the
+raw link; a real key wins over a link.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Mapping
+from typing import TYPE_CHECKING, Any
+
+from . import _links, _ops
+from ._encoding import decode_properties, encode_properties
+from ._errors import BadPropertyLink
+from ._sources import DataSource, PropertiesState, resolve_links
+from ._types import ZnodeStat
+from ._views import View
+
+if TYPE_CHECKING:
+    from ._hub import Hub
+
+
+class PropertiesMapping(Mapping[str, Any]):
+    """Mapping behaviour over a :class:`PropertiesState`, following property links.
+
+    Iteration shows a link ``'x =>'`` as ``x``; ``m['x']`` gives the linked
+    value and ``m['x =>']`` the raw link; a real key wins over a link.
+    """
+
+    __slots__ = ()
+
+    def _state(self) -> PropertiesState:
+        raise NotImplementedError
+
+    def __getitem__(self, key: str) -> Any:
+        state = self._state()
+        if key in state.raw:
+            return state.raw[key]
+        if key in state.errors:
+            raise state.errors[key]
+        return state.resolved[key]
+
+    def __iter__(self) -> Iterator[str]:
+        raw = self._state().raw
+        for key in raw:
+            if key.endswith(_links.PROPERTY_LINK):
+                name = key[: -len(_links.PROPERTY_LINK)]
+                if name not in raw:
+                    yield name
+            else:
+                yield key
+
+    def __len__(self) -> int:
+        return sum(1 for _ in self)
+
+    def __contains__(self, key: object) -> bool:
+        raw = self._state().raw
+        return key in raw or (isinstance(key, str) and key + _links.PROPERTY_LINK in raw)
+
+    @property
+    def raw(self) -> dict[str, Any]:
+        """A copy of the stored data, links not followed."""
+        return dict(self._state().raw)
+
+
+
+class PropertiesSnapshot(PropertiesMapping):
+    """An immutable snapshot of a node's properties."""
+
+    __slots__ = ("_frozen",)
+
+    def __init__(self, state: PropertiesState) -> None:
+        self._frozen = state
+
+    def _state(self) -> PropertiesState:
+        return self._frozen
+
+    def __eq__(self, other: object) -> bool:
+        if isinstance(other, PropertiesSnapshot):
+            return self._frozen == other._frozen
+        return Mapping.__eq__(self, other)
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"PropertiesSnapshot({dict(self)!r})"
+
+
+class Properties(View, PropertiesMapping):
+    """A node's data as a live, read-only mapping; write with update() / set()."""
+
+    __slots__ = ("_static",)
+
+    def __init__(
+        self,
+        hub: Hub,
+        source: DataSource | None,
+        path: str,
+        static: PropertiesState | None,
+        real_path: str | None = None,
+    ) -> None:
+        super().__init__(hub, source, path, real_path)
+        self._static = static
+
+    def _state(self) -> PropertiesState:
+        if self._source is not None:
+            state: PropertiesState = self._source.snapshot
+            return state
+        assert self._static is not None
+        return self._static
+
+    def _snapshot(self) -> PropertiesSnapshot:
+        return PropertiesSnapshot(self._state())
+
+    def __repr__(self) -> str:
+        return f"<{self._prefix()}Properties {self.path} ({self.real_path}): {self.raw!r}>"
+
+    __eq__ = Mapping.__eq__
+    __hash__ = None  # type: ignore[assignment]
+
+    async def update(self, data: Mapping[str, Any] | None = None, /, **properties: Any) -> None:
+        """Merge into the node's properties (keywords win), compare-and-set."""
+        changes = {**(data or {}), **properties}
+        await self._check_links(changes)
+        encoded, stat = await _ops.merge_properties(self._hub.session, self.real_path, changes)
+        await self._adopt(encoded, stat)
+
+    async def set(self, data: Mapping[str, Any] | None = None, /, **properties: Any) -> None:
+        """Replace the node's properties (keywords win over ``data``)."""
+        new = {**(data or {}), **properties}
+        await self._check_links(new)
+        encoded = encode_properties(new)
+        stat = await _ops.set_data(self._hub.session, self.real_path, encoded)
+        await self._adopt(encoded, stat)
+
+    async def _adopt(self, encoded: bytes, stat: ZnodeStat) -> None:
+        if isinstance(self._source, DataSource):
+            await self._source.ingest(encoded, stat)
+        else:
+            raw = decode_properties(encoded, self.real_path)
+            self._static = await resolve_links(self.path, raw, self._hub.read_linked)
+
+    async def _check_links(self, new: Mapping[str, Any]) -> None:
+        """Refuse (ValueError, nothing written) property links that cannot be followed."""
+        await check_links(self._hub, self.path, new)
+
+
+async def check_links(hub: Hub, path: str, new: Mapping[str, Any]) -> None:
+    """Refuse (ValueError, nothing written) property links in ``new`` that cannot be
+    followed from the node ``path``."""
+    for key, value in new.items():
+        if not key.endswith(_links.PROPERTY_LINK):
+            continue
+        name = key[: -len(_links.PROPERTY_LINK)]
+        try:
+            await _links.resolve_property(path, {key: value}, name, hub.read_linked)
+        except BadPropertyLink as exc:
+            raise ValueError("Bad property link", key, value, exc) from exc

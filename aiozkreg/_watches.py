@@ -1,0 +1,151 @@
+"""The watch table: which of our watchers wait on which (kind, path), as the server has them.
+
+ZooKeeper watches are one-shot and per session. A watcher is recorded here
+exactly when the server has set its watch (by the reply hook of the read
+that set it: :meth:`WatchTable.hook`), so the table says what the server
+holds. A notification pops the watchers it fires; on re-attach the table is
+re-sent with SetWatches (:meth:`WatchTable.set_watches`); when the session
+expires every watcher is told ``EXPIRED`` and the table is emptied.
+
+Watchers run on the protocol reader and must only record what happened
+(mark a view dirty, queue a check); user callbacks are scheduled, never
+called here. An exception from a watcher is a bug of ours and propagates.
+"""
+
+from __future__ import annotations
+
+import enum
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from ._errors import NoNodeError
+from ._transport import ReplyHook
+from ._wire import SetWatches
+
+_SET_WATCHES_BATCH = 128 * 1024  # bytes of paths per SetWatches request
+
+
+class WatchKind(enum.Enum):
+    DATA = "data"
+    EXIST = "exist"
+    CHILD = "child"
+
+
+class EventType(enum.IntEnum):
+    """Why a watch fired."""
+
+    CREATED = 1
+    DELETED = 2
+    CHANGED = 3
+    CHILD = 4
+    EXPIRED = -112
+    """The session expired: the watch is gone and must be set again."""
+
+
+@dataclass(frozen=True, slots=True)
+class WatchedEvent:
+    """A watch notification: what happened, and to which path (the client's)."""
+
+    type: EventType
+    path: str
+
+
+Watcher = Callable[[WatchedEvent], None]
+
+_FIRES: dict[int, tuple[WatchKind, ...]] = {
+    EventType.CREATED: (WatchKind.EXIST, WatchKind.DATA),
+    EventType.DELETED: (WatchKind.DATA, WatchKind.EXIST, WatchKind.CHILD),
+    EventType.CHANGED: (WatchKind.DATA, WatchKind.EXIST),
+    EventType.CHILD: (WatchKind.CHILD,),
+}
+
+
+class WatchTable:
+    """(kind, client path) -> the watchers waiting on it, in the order they came."""
+
+    __slots__ = ("_table",)
+
+    def __init__(self) -> None:
+        self._table: dict[tuple[WatchKind, str], list[Watcher]] = {}
+
+    def __len__(self) -> int:
+        """How many (kind, path) watches the server holds for us."""
+        return len(self._table)
+
+    def __iter__(self) -> Iterator[tuple[WatchKind, str]]:
+        return iter(self._table)
+
+    def add(self, kind: WatchKind, path: str, watcher: Watcher) -> None:
+        watchers = self._table.setdefault((kind, path), [])
+        if watcher not in watchers:
+            watchers.append(watcher)
+
+    def discard(self, kind: WatchKind, path: str, watcher: Watcher) -> bool:
+        """Forget ``watcher``; True if no one else watches (kind, path) any more."""
+        watchers = self._table.get((kind, path))
+        if watchers is None:
+            return False
+        if watcher in watchers:
+            watchers.remove(watcher)
+        if watchers:
+            return False
+        del self._table[(kind, path)]
+        return True
+
+    def hook(self, kind: WatchKind, path: str, watcher: Watcher) -> ReplyHook:
+        """A reply hook that records ``watcher`` when the server has set the watch.
+
+        ``exists`` sets a data watch on a node that is there and an exist
+        watch on one that is not; reads set theirs only when they succeed.
+        """
+
+        def recorded(err: int) -> None:
+            if kind is WatchKind.EXIST:
+                if err == 0:
+                    self.add(WatchKind.DATA, path, watcher)
+                elif err == NoNodeError.code:
+                    self.add(WatchKind.EXIST, path, watcher)
+            elif err == 0:
+                self.add(kind, path, watcher)
+
+        return recorded
+
+    def fire(self, event_type: int, path: str) -> None:
+        """A notification for ``path``: call (and forget) every watcher it fires."""
+        kinds = _FIRES.get(event_type)
+        if kinds is None:
+            return
+        event = WatchedEvent(EventType(event_type), path)
+        for kind in kinds:
+            for watcher in self._table.pop((kind, path), ()):
+                watcher(event)
+
+    def expire(self) -> None:
+        """The session is gone: every watcher is told, and the table empties."""
+        table, self._table = self._table, {}
+        for (_, path), watchers in table.items():
+            for watcher in watchers:
+                watcher(WatchedEvent(EventType.EXPIRED, path))
+
+    def set_watches(self, relative_zxid: int, to_server: Callable[[str], str]) -> list[SetWatches]:
+        """SetWatches requests re-setting every watch (in batches the server accepts)."""
+        requests: list[SetWatches] = []
+        batch: dict[WatchKind, list[str]] = {kind: [] for kind in WatchKind}
+        size = 0
+        for kind, path in self._table:
+            server_path = to_server(path)
+            batch[kind].append(server_path)
+            size += len(server_path) + 4
+            if size > _SET_WATCHES_BATCH:
+                requests.append(_request(relative_zxid, batch))
+                batch = {k: [] for k in WatchKind}
+                size = 0
+        if size:
+            requests.append(_request(relative_zxid, batch))
+        return requests
+
+
+def _request(relative_zxid: int, batch: dict[WatchKind, list[str]]) -> SetWatches:
+    return SetWatches(
+        relative_zxid, batch[WatchKind.DATA], batch[WatchKind.EXIST], batch[WatchKind.CHILD]
+    )
