@@ -1,14 +1,40 @@
-"""What the command-line modules share: their errors, connecting, and node text."""
+"""What the command-line modules share: commands, their errors and arguments,
+connecting, reading and writing files, and node text."""
 
 from __future__ import annotations
 
 import argparse
 import contextlib
-from collections.abc import AsyncIterator, Sequence
+import sys
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
+from ._errors import TreeSyntaxError
 from ._registry import Registry
-from ._tree import TreeNode, format_tree, name_text, not_json
+from ._tree_format import format_tree, name_text
+from ._tree_node import TreeNode, not_json
+from ._tree_parse import parse_tree
+
+DEFAULT_TIMEOUT = 10.0
+
+Handler = Callable[[argparse.Namespace], Coroutine[object, None, int]]
+"""A command's work: given the parsed arguments, returns the exit status."""
+
+
+@dataclass(frozen=True)
+class Command:
+    """A subcommand of ``aiozkreg`` (and the work of a ``zookeeper_*`` script).
+
+    ``doc`` is its description (its first sentence the one-line help);
+    ``arguments`` adds its arguments to a parser; ``handler`` does the work.
+    """
+
+    name: str
+    doc: str
+    arguments: Callable[[argparse.ArgumentParser], None]
+    handler: Handler
 
 
 class UsageError(Exception):
@@ -26,8 +52,60 @@ class CommandError(Exception):
     """The work failed: reported in one line, exit status 1."""
 
 
+# --- arguments ----------------------------------------------------------------
+
+
+def zk_path(text: str) -> str:
+    """An argument type: a ZooKeeper path."""
+    if not text.startswith("/"):
+        raise argparse.ArgumentTypeError(f"a ZooKeeper path starts with '/': {text!r}")
+    return text
+
+
+def _seconds(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number of seconds: {text!r}") from None
+    if not 0 < value < 1e6:
+        raise argparse.ArgumentTypeError(f"must be a positive number of seconds: {text!r}")
+    return value
+
+
+def add_common(parser: argparse.ArgumentParser, *, connects: bool = True) -> None:
+    """``--timeout`` (for a command that connects) and ``--debug``."""
+    if connects:
+        parser.add_argument(
+            "--timeout",
+            type=_seconds,
+            default=DEFAULT_TIMEOUT,
+            metavar="SECONDS",
+            help=f"give up connecting after SECONDS (default {DEFAULT_TIMEOUT:g})",
+        )
+    parser.add_argument(
+        "--debug",
+        action="store_true",
+        default=argparse.SUPPRESS,
+        help="on errors show the traceback; log the library's debug messages on stderr",
+    )
+
+
+def add_hosts(parser: argparse.ArgumentParser, nargs: str | None = None) -> None:
+    """The ``HOSTS`` argument: a connect string."""
+    parser.add_argument(
+        "hosts",
+        metavar="HOSTS",
+        nargs=nargs,
+        help="ZooKeeper connect string: host:port[,host:port...][/chroot]",
+    )
+
+
+# --- connecting, reading, writing ---------------------------------------------
+
+
 @contextlib.asynccontextmanager
 async def connected(args: argparse.Namespace) -> AsyncIterator[Registry]:
+    """A started registry for ``args.hosts``, closed on the way out."""
     try:
         zk = Registry(args.hosts, connect_timeout=args.timeout)
     except ValueError as exc:
@@ -37,6 +115,38 @@ async def connected(args: argparse.Namespace) -> AsyncIterator[Registry]:
         yield zk
     finally:
         await zk.close()
+
+
+def read_text(name: str) -> tuple[str, str]:
+    """``(text, source name)`` of a file argument (``-``: stdin)."""
+    try:
+        if name == "-":
+            return sys.stdin.read(), "<stdin>"
+        return Path(name).read_text(encoding="utf-8"), name
+    except UnicodeDecodeError as exc:
+        raise UsageError(f"{name}: not UTF-8 text ({exc.reason} at byte {exc.start})") from exc
+    except OSError as exc:
+        raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from exc
+
+
+def parse(text: str, source: str) -> TreeNode:
+    """The tree in ``text``; a syntax error is bad input, named by ``source`` and line."""
+    try:
+        return parse_tree(text)
+    except TreeSyntaxError as exc:
+        raise UsageError(f"{source}:{exc.lineno}: {exc.message}: {exc.line.strip()!r}") from exc
+
+
+def write(text: str, output: str | None) -> None:
+    """Write ``text`` to the file ``output`` (None or ``-``: stdout)."""
+    if output is None or output == "-":
+        sys.stdout.write(text)
+        sys.stdout.flush()
+        return
+    try:
+        Path(output).write_text(text, encoding="utf-8")
+    except OSError as exc:
+        raise CommandError(f"cannot write {output}: {exc.strerror or exc}") from exc
 
 
 def node_text(path: str, properties: dict[str, Any], children: Sequence[str] = ()) -> list[str]:

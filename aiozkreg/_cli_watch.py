@@ -11,10 +11,10 @@ import time
 from collections.abc import Sequence
 from typing import Any, TextIO
 
-from ._cli_common import connected, node_text
+from ._cli_common import Command, add_common, add_hosts, connected, node_text, zk_path
 from ._errors import NoNodeError
 from ._registry import Registry
-from ._session import SessionState
+from ._states import SessionState
 
 _LIVE = (SessionState.CONNECTED, SessionState.CONNECTED_READ_ONLY)
 
@@ -61,6 +61,12 @@ class _Screen:
         else:
             self.out.write("\n".join(lines) + "\n\n")
         self.out.flush()
+
+
+def _watch_args(parser: argparse.ArgumentParser) -> None:
+    add_hosts(parser)
+    parser.add_argument("path", metavar="PATH", type=zk_path)
+    add_common(parser)
 
 
 async def watch(args: argparse.Namespace) -> int:
@@ -144,3 +150,11 @@ async def _watch_node(
     except NoNodeError:
         if must_exist:
             raise
+
+
+WATCH = Command(
+    "watch",
+    "Show the node at PATH, its properties and children, again at every change, until Ctrl-C.",
+    _watch_args,
+    watch,
+)

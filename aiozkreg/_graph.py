@@ -22,7 +22,8 @@ Edges:
 * ``CONTAINS`` -- parent to child, for every drawn node.
 * ``LINK`` -- ``name -> target`` from the node holding the link to the
   target, labelled ``name``. Relative targets (``../x``) are taken relative
-  to the holder; targets are followed through the tree's own links; a
+  to the holder; targets are followed through the tree's own links (by
+  the rules ``Registry.resolve`` follows in ZooKeeper: ``_links.resolve``); a
   target ``X/providers`` (or anything under it) is drawn as the service ``X``.
 * ``PROPERTY_LINK`` -- ``name => path [property]`` from the holder to the
   node ``path``, labelled ``name => property``.
@@ -41,11 +42,13 @@ existing nodes the edges are the same.
 from __future__ import annotations
 
 import enum
-import posixpath
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
-from ._tree import LINK_SUFFIX, PROPERTY_LINK_SUFFIX, TreeNode
+from . import _paths
+from ._errors import LinkLoop, NoNodeError
+from ._links import KeyKind, resolve_now, split_key, target_path
+from ._tree_node import TreeNode
 
 __all__ = [
     "Edge",
@@ -120,58 +123,31 @@ class Graph:
         raise KeyError(path)
 
 
-def _join(parent: str, name: str) -> str:
-    return f"{parent.rstrip('/')}/{name}"
-
-
 def _is_service(node: TreeNode) -> bool:
     return PROVIDERS in node.children
 
 
-def _nodes(root: TreeNode, base: str) -> Iterator[tuple[str, TreeNode, TreeNode | None]]:
-    """``(path, node, parent)`` for every node below ``root`` (which sits at ``base``)."""
-    top: list[tuple[str, TreeNode, TreeNode | None]] = [
-        (_join(base, name), root.children[name], None) for name in sorted(root.children)
-    ]
-    stack = top[::-1]
-    while stack:
-        path, node, parent = stack.pop()
-        yield path, node, parent
-        stack.extend(
-            (_join(path, name), node.children[name], node)
-            for name in sorted(node.children, reverse=True)
-        )
+def _nodes(root: TreeNode, base: str) -> Iterator[tuple[str, TreeNode, bool]]:
+    """``(path, node, top)`` for every node below ``root`` (which sits at ``base``), preorder.
+
+    ``top`` is true for ``root``'s own children.
+    """
+    for name in sorted(root.children):
+        top = _paths.join(base, name)
+        for path, node in root.children[name].walk(top):
+            yield path, node, path == top
 
 
-class _Resolver:
-    """Follows paths through the tree, including its ``name ->`` links."""
+def _resolver(index: dict[str, TreeNode]) -> Callable[[str], str | None]:
+    """The real path of a path in the tree, through the tree's own links; None if not there."""
 
-    def __init__(self, index: dict[str, TreeNode]) -> None:
-        self.index = index
-
-    def resolve(self, path: str, seen: frozenset[str] = frozenset()) -> str | None:
-        """The real path of ``path`` in the tree, or None if it is not there."""
-        if path in self.index:
-            return path
-        if path == "/" or path in seen or len(seen) > 64:
+    def resolve(path: str) -> str | None:
+        try:
+            return resolve_now(path, index.__contains__, lambda node: index[node].properties)
+        except (NoNodeError, LinkLoop):
             return None
-        parent_path, name = posixpath.split(path)
-        parent = self.resolve(parent_path, seen | {path})
-        if parent is None:
-            return None
-        node = self.index[parent]
-        if name in node.children:
-            return _join(parent, name)
-        target = node.properties.get(name + LINK_SUFFIX)
-        if not isinstance(target, str) or not target:
-            return None
-        return self.resolve(_absolute(parent, target), seen | {path})
 
-
-def _absolute(holder: str, target: str) -> str:
-    """``target`` made absolute (relative to ``holder``) and normalised."""
-    path = posixpath.normpath(posixpath.join(holder, target))
-    return "/" + path.lstrip("/")
+    return resolve
 
 
 def build_graph(tree: TreeNode, base: str = "/") -> Graph:
@@ -184,12 +160,12 @@ def build_graph(tree: TreeNode, base: str = "/") -> Graph:
     owner: dict[str, str] = {}  # every path -> the path of the vertex that draws it
     vertices: dict[str, Vertex] = {}
     drawn: list[tuple[str, TreeNode, str | None]] = []  # (path, node, parent vertex)
-    for path, node, parent in _nodes(tree, base):
+    for path, node, top in _nodes(tree, base):
         index[path] = node
-        parent_path = posixpath.dirname(path)
-        if parent is not None and owner[parent_path] != parent_path:
+        parent_path, name = _paths.split(path)
+        if not top and owner[parent_path] != parent_path:
             owner[path] = owner[parent_path]  # below a folded providers node
-        elif parent is not None and posixpath.basename(path) == PROVIDERS:
+        elif not top and name == PROVIDERS:
             owner[path] = parent_path  # a service's providers node: folded into it
         else:
             owner[path] = path
@@ -198,19 +174,20 @@ def build_graph(tree: TreeNode, base: str = "/") -> Graph:
             vertices[path] = Vertex(
                 path, kind, None if node_type is None else str(node_type), _registrations(node)
             )
-            drawn.append((path, node, parent_path if parent is not None else None))
+            drawn.append((path, node, None if top else parent_path))
 
-    resolver = _Resolver(index)
+    resolve = _resolver(index)
 
     def target_vertex(target: str) -> tuple[str, bool]:
         """The vertex drawing a link target, and whether the target is a providers node."""
-        real = resolver.resolve(target)
+        real = resolve(target)
         if real is not None:
-            return owner[real], posixpath.basename(real) == PROVIDERS
-        providers = posixpath.basename(target) == PROVIDERS and target != "/" + PROVIDERS
+            return owner[real], _paths.split(real)[1] == PROVIDERS
+        parent, name = _paths.split(target)
+        providers = name == PROVIDERS and target != "/" + PROVIDERS
         if providers:
-            target = posixpath.dirname(target)
-            real = resolver.resolve(target)
+            target = parent
+            real = resolve(target)
             if real is not None:
                 return owner[real], True
         vertices.setdefault(target, Vertex(target, VertexKind.EXTERNAL))
@@ -227,19 +204,18 @@ def build_graph(tree: TreeNode, base: str = "/") -> Graph:
             value = node.properties[key]
             if not isinstance(value, str) or not value.split():
                 continue
-            if key.endswith(LINK_SUFFIX):
-                name = key[: -len(LINK_SUFFIX)]
-                target, providers = target_vertex(_absolute(path, value))
+            link, name = split_key(key)
+            if link is KeyKind.LINK:
+                target, providers = target_vertex(target_path(path, value))
                 if current is not None and (providers or value.endswith("/" + PROVIDERS)):
                     held = current == path  # the service holds the link: one edge
                     edges.append(Edge(current, target, EdgeKind.DEPENDS, name if held else ""))
                     if held:
                         continue
                 edges.append(Edge(path, target, EdgeKind.LINK, name))
-            elif key.endswith(PROPERTY_LINK_SUFFIX):
-                name = key[: -len(PROPERTY_LINK_SUFFIX)]
+            elif link is KeyKind.PROPERTY_LINK:
                 link_path, *prop = value.split()
-                target, _ = target_vertex(_absolute(path, link_path))
+                target, _ = target_vertex(target_path(path, link_path))
                 label = f"{name} => {prop[0] if prop else name}"
                 edges.append(Edge(path, target, EdgeKind.PROPERTY_LINK, label))
 
@@ -276,15 +252,15 @@ def reference_edges(tree: TreeNode, base: str = "/") -> list[tuple[str, str]]:
     """
     edges = []
     service: dict[str, str | None] = {}
-    for path, node, _parent in _nodes(tree, base):
-        current = path if _is_service(node) else service.get(posixpath.dirname(path))
+    for path, node, _top in _nodes(tree, base):
+        current = path if _is_service(node) else service.get(_paths.split(path)[0])
         service[path] = current
         if current is None:
             continue
         for key in sorted(node.properties):
             value = node.properties[key]
             if (
-                key.endswith(LINK_SUFFIX)
+                split_key(key)[0] is KeyKind.LINK
                 and isinstance(value, str)
                 and value.endswith("/providers")
             ):

@@ -9,21 +9,50 @@ A property link is a property ``'<name> =>': 'path [property]'``: reading
 ``name`` gives the named property (default: ``name``) of the node at
 ``path`` (relative to the node that holds the link). A real key wins over
 the link.
+
+The two suffixes are defined here once; :func:`split_key` tells the three
+kinds of key apart for every module that reads or writes them (the tree
+text, import plans, graphs, views). Pure: the coroutines take their
+lookups as arguments and do no I/O of their own.
 """
 
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable, Mapping
+from enum import StrEnum
 from typing import Any
 
 from . import _paths
 from ._errors import BadPropertyLink, LinkLoop, NoNodeError
 
 LINK = " ->"
+"""The suffix of a link's key: ``'db ->': '/databases/main'``."""
 PROPERTY_LINK = " =>"
+"""The suffix of a property link's key: ``'threads =>': '/fooservice threads'``."""
 
 Exists = Callable[[str], Awaitable[bool]]
 ReadProperties = Callable[[str], Awaitable[Mapping[str, Any]]]
+
+
+class KeyKind(StrEnum):
+    """What a property key holds."""
+
+    PROPERTY = "property"
+    LINK = "link"
+    PROPERTY_LINK = "property link"
+
+
+def split_key(key: str) -> tuple[KeyKind, str]:
+    """What ``key`` holds and the name it is written under.
+
+    ``'db ->'`` -> ``(LINK, 'db')``, ``'threads =>'`` -> ``(PROPERTY_LINK, 'threads')``,
+    ``'x'`` -> ``(PROPERTY, 'x')``.
+    """
+    if key.endswith(LINK):
+        return KeyKind.LINK, key[: -len(LINK)]
+    if key.endswith(PROPERTY_LINK):
+        return KeyKind.PROPERTY_LINK, key[: -len(PROPERTY_LINK)]
+    return KeyKind.PROPERTY, key
 
 
 def target_path(base: str, target: str) -> str:
@@ -67,6 +96,31 @@ async def resolve(
         raise NoNodeError(path=path) from None
 
 
+def resolve_now(
+    path: str, exists: Callable[[str], bool], read: Callable[[str], Mapping[str, Any]]
+) -> str:
+    """:func:`resolve` over lookups that answer at once (a tree held in memory).
+
+    The same rules, run to the end without an event loop: the lookups never
+    suspend, so neither does :func:`resolve`.
+    """
+
+    async def exists_now(node: str) -> bool:
+        return exists(node)
+
+    async def read_now(node: str) -> Mapping[str, Any]:
+        return read(node)
+
+    run = resolve(path, exists_now, read_now)
+    try:
+        run.send(None)
+    except StopIteration as done:
+        real: str = done.value
+        return real
+    run.close()
+    raise RuntimeError("resolve() suspended, though its lookups answer at once.")
+
+
 def link_key(destination: str, source: str) -> tuple[str, str]:
     """Where ``ln(source, destination)`` writes: (node holding the link, key).
 
@@ -90,7 +144,7 @@ def parse_property_link(key: str, value: object) -> tuple[str, str]:
     parts = value.split()
     if not parts or len(parts) > 2:
         raise ValueError(f"Bad link data for {key!r}: {value!r} (want 'path [property]').")
-    name = parts[1] if len(parts) == 2 else key[: -len(PROPERTY_LINK)]
+    name = parts[1] if len(parts) == 2 else split_key(key)[1]
     return parts[0], name
 
 

@@ -3,12 +3,10 @@
 The I/O layer reads what exists, hands it to a planner as an
 :class:`ExistingNode` tree, and gets back a :class:`Plan`:
 
-* ``plan.changes`` -- :class:`Change` records, in the reference's order;
-  ``str(change)`` is exactly the line zc.zk printed (``add /fooservice/x``,
-  ``extra path not trimmed: /lb/pools/retail``, ``would delete /a.``, ...).
-  They are what the reference prints, nothing more: a real (non-dry-run)
-  import reports only untrimmed extra paths and undeletable ephemerals, a
-  real delete only undeletable ephemerals.
+* ``plan.changes`` -- :class:`~aiozkreg.Change` records (``_changes.py``),
+  in the reference's order. They are what the reference prints, nothing
+  more: a real (non-dry-run) import reports only untrimmed extra paths and
+  undeletable ephemerals, a real delete only undeletable ephemerals.
 * ``plan.steps`` -- the operations to perform (:class:`CreateNode`,
   :class:`SetData`, :class:`SetAcl`, :class:`DeleteNode`), grouped in steps:
   the operations of one step are independent and may run concurrently; the
@@ -36,14 +34,8 @@ Import rules (the reference's, plus "set only what changed"):
 * An existing node's data is replaced (a set, not a merge) -- but only when
   it differs: properties are compared as JSON, so ``1``, ``1.0`` and
   ``True`` differ while key order does not matter. A dry run reports each
-  difference instead: old keys in sorted order (``P remove link K V``,
-  ``P remove property K = V``, ``P N link change from A to B``,
-  ``P K change from A to B``), then new keys (``P add link K V``,
-  ``P add property K = V``). Values print with ``str()``, as the reference's
-  ``%s`` did (so a string prints without quotes). Property links
-  (``K =>``) print as ``P remove property link K V``,
-  ``P N property link change from A to B`` and ``P add property link K V``
-  (the reference lumped them in with properties).
+  difference instead (``P remove link K V``, ``P K change from A to B``,
+  ``P add property K = V``, ...: see ``_changes.py``).
 * With an ``acl``, an existing node whose ``ExistingNode.acl`` is known and
   differs gets a :class:`SetAcl` (the I/O layer applies the import's ACL).
 * Extra children below the top level: ``trim=None`` reports
@@ -69,15 +61,15 @@ silences that message for the path passed in. Everything else is deleted
 
 from __future__ import annotations
 
-import json
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
-from enum import StrEnum
 from typing import Any
 
+from . import _paths
+from ._changes import Change, ChangeAction, property_changes, same_json
 from ._encoding import encode_properties
-from ._tree import LINK_SUFFIX, PROPERTY_LINK_SUFFIX, TreeNode
+from ._tree_node import TreeNode
 
 __all__ = [
     "Change",
@@ -96,68 +88,6 @@ __all__ = [
 ]
 
 ZOOKEEPER = "/zookeeper"
-
-
-class ChangeAction(StrEnum):
-    """What a :class:`Change` reports."""
-
-    ADD_NODE = "add_node"
-    EXTRA_PATH = "extra_path"
-    REMOVE_LINK = "remove_link"
-    REMOVE_PROPERTY_LINK = "remove_property_link"
-    REMOVE_PROPERTY = "remove_property"
-    CHANGE_LINK = "change_link"
-    CHANGE_PROPERTY_LINK = "change_property_link"
-    CHANGE_PROPERTY = "change_property"
-    ADD_LINK = "add_link"
-    ADD_PROPERTY_LINK = "add_property_link"
-    ADD_PROPERTY = "add_property"
-    WOULD_DELETE = "would_delete"
-    WOULD_NOT_DELETE_EPHEMERAL = "would_not_delete_ephemeral"
-    NOT_DELETING_EPHEMERAL = "not_deleting_ephemeral"
-    EPHEMERAL_DESCENDANT = "ephemeral_descendant"
-
-
-_TEMPLATES = {
-    ChangeAction.ADD_NODE: "add {path}",
-    ChangeAction.EXTRA_PATH: "extra path not trimmed: {path}",
-    ChangeAction.REMOVE_LINK: "{path} remove link {key} {old}",
-    ChangeAction.REMOVE_PROPERTY_LINK: "{path} remove property link {key} {old}",
-    ChangeAction.REMOVE_PROPERTY: "{path} remove property {key} = {old}",
-    ChangeAction.CHANGE_LINK: "{path} {name} link change from {old} to {new}",
-    ChangeAction.CHANGE_PROPERTY_LINK: "{path} {name} property link change from {old} to {new}",
-    ChangeAction.CHANGE_PROPERTY: "{path} {key} change from {old} to {new}",
-    ChangeAction.ADD_LINK: "{path} add link {key} {new}",
-    ChangeAction.ADD_PROPERTY_LINK: "{path} add property link {key} {new}",
-    ChangeAction.ADD_PROPERTY: "{path} add property {key} = {new}",
-    ChangeAction.WOULD_DELETE: "would delete {path}.",
-    ChangeAction.WOULD_NOT_DELETE_EPHEMERAL: "wouldn't delete {path} because it's ephemeral.",
-    ChangeAction.NOT_DELETING_EPHEMERAL: "Not deleting {path} because it's ephemeral.",
-    ChangeAction.EPHEMERAL_DESCENDANT: "{path} not deleted due to ephemeral descendent.",
-}
-
-
-@dataclass(frozen=True)
-class Change:
-    """One reported change. ``str()`` gives the reference's message line.
-
-    ``key`` is the property key as stored (``'main ->'`` for a link),
-    ``old`` and ``new`` its values before and after; all three are None
-    for node-level changes. Link-change lines name the link without its
-    ``' ->'`` (or ``' =>'``), as the reference did.
-    """
-
-    action: ChangeAction
-    path: str
-    key: str | None = None
-    old: Any = None
-    new: Any = None
-
-    def __str__(self) -> str:
-        key = self.key or ""
-        return _TEMPLATES[self.action].format(
-            path=self.path, key=key, name=key[:-3], old=self.old, new=self.new
-        )
 
 
 @dataclass(frozen=True)
@@ -272,7 +202,7 @@ def plan_import(
     never changed).
     """
     plan = _Planner(dry_run)
-    plan.import_children(path.rstrip("/"), desired, existing, trim=trim, acl=acl, top=True)
+    plan.import_children(path, desired, existing, trim=trim, acl=acl, top=True)
     return plan.build()
 
 
@@ -340,13 +270,13 @@ class _Planner:
     ) -> None:
         if not top:
             for name in sorted(set(have.children) - set(want.children)):
-                extra = f"{path}/{name}"
+                extra = _paths.join(path, name)
                 if trim:
                     self.delete(have.children[name], extra, force=False, quiet=True)
                 elif trim is None:
                     self.changes.append(Change(ChangeAction.EXTRA_PATH, extra))
         for name in sorted(want.children):
-            child, child_path = want.children[name], f"{path}/{name}"
+            child, child_path = want.children[name], _paths.join(path, name)
             if name not in have.children:
                 if self.dry_run:
                     self.changes.append(Change(ChangeAction.ADD_NODE, child_path))
@@ -355,9 +285,9 @@ class _Planner:
                 continue
             current = have.children[name]
             if self.dry_run:
-                self.changes += _differences(child_path, current.properties, child.properties)
+                self.changes += property_changes(child_path, current.properties, child.properties)
             else:
-                if not _same(current.properties, child.properties):
+                if not same_json(current.properties, child.properties):
                     self.updates.append(SetData(child_path, encode_properties(child.properties)))
                 if acl is not None and current.acl is not None and current.acl != acl:
                     self.updates.append(SetAcl(child_path))
@@ -366,13 +296,15 @@ class _Planner:
     def create(self, path: str, node: TreeNode) -> None:
         self.creates[_depth(path)].append(CreateNode(path, encode_properties(node.properties)))
         for name in sorted(node.children):
-            self.create(f"{path}/{name}", node.children[name])
+            self.create(_paths.join(path, name), node.children[name])
 
     def delete(self, node: ExistingNode, path: str, *, force: bool, quiet: bool = False) -> bool:
         """Plan deleting ``path``'s subtree; True if ``path`` itself must stay."""
         blocked = False
         for name in sorted(node.children):
-            blocked = self.delete(node.children[name], _join(path, name), force=force) or blocked
+            blocked = (
+                self.delete(node.children[name], _paths.join(path, name), force=force) or blocked
+            )
         if blocked:
             self.changes.append(Change(ChangeAction.EPHEMERAL_DESCENDANT, path))
             return True
@@ -389,58 +321,6 @@ class _Planner:
         else:
             self.deletes[_depth(path)].append(DeleteNode(path))
         return ephemeral
-
-
-def _differences(path: str, old: dict[str, Any], new: dict[str, Any]) -> list[Change]:
-    """The dry-run report for replacing properties ``old`` with ``new`` at ``path``."""
-    changes = []
-    for key in sorted(old):
-        kind = _kind(key)
-        if key not in new:
-            changes.append(Change(_REMOVE[kind], path, key, old=old[key]))
-        elif not _same(old[key], new[key]):
-            changes.append(Change(_CHANGE[kind], path, key, old=old[key], new=new[key]))
-    for key in sorted(new.keys() - old.keys()):
-        changes.append(Change(_ADD[_kind(key)], path, key, new=new[key]))
-    return changes
-
-
-def _kind(key: str) -> str:
-    if key.endswith(LINK_SUFFIX):
-        return "link"
-    if key.endswith(PROPERTY_LINK_SUFFIX):
-        return "property link"
-    return "property"
-
-
-_REMOVE = {
-    "link": ChangeAction.REMOVE_LINK,
-    "property link": ChangeAction.REMOVE_PROPERTY_LINK,
-    "property": ChangeAction.REMOVE_PROPERTY,
-}
-_CHANGE = {
-    "link": ChangeAction.CHANGE_LINK,
-    "property link": ChangeAction.CHANGE_PROPERTY_LINK,
-    "property": ChangeAction.CHANGE_PROPERTY,
-}
-_ADD = {
-    "link": ChangeAction.ADD_LINK,
-    "property link": ChangeAction.ADD_PROPERTY_LINK,
-    "property": ChangeAction.ADD_PROPERTY,
-}
-
-
-def _same(a: Any, b: Any) -> bool:
-    """Equal as JSON: ``1``, ``1.0`` and ``True`` differ; dict key order does not matter."""
-    return _canonical(a) == _canonical(b)
-
-
-def _canonical(value: Any) -> str:
-    return json.dumps(value, sort_keys=True, default=repr)
-
-
-def _join(path: str, name: str) -> str:
-    return f"{path.rstrip('/')}/{name}"
 
 
 def _depth(path: str) -> int:

@@ -11,7 +11,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from readme_trees import PROPERTY_LINK_TEXT, README_EXPORT, RELATIVE_LINK_TEXT, TREE_TEXT
 
-from aiozkreg._tree import TreeNode, format_tree, literal_repr, parse_tree
+from aiozkreg._tree import TreeNode, format_tree, parse_tree
+from aiozkreg._tree_format import literal_repr
 
 
 def test_readme_export_of_root() -> None:
