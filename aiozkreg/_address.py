@@ -1,4 +1,8 @@
-"""Checking a server address before it becomes a node name. Pure: no I/O.
+"""Server addresses: ``HOST:PORT`` text split and joined, and checked before it
+becomes a node name. Pure: no I/O.
+
+:func:`split_address` and :func:`join_address` read and write the
+``host:port`` of a provider (``[v6]:port`` for an IPv6 host).
 
 :func:`check_address` takes what ``Registry.register(path, address)``
 accepts and returns its ``HOST:PORT`` text -- the registration's node name
@@ -32,16 +36,33 @@ from __future__ import annotations
 import ipaddress
 import re
 from collections.abc import Sequence
-from typing import Any
 
-__all__ = ["check_address"]
+__all__ = ["check_address", "join_address", "split_address"]
 
 _PORT = re.compile(r"[0-9]+")
 _MAX_PORT = 65535
 _FORMS = "give 'HOST:PORT', '[IPV6]:PORT' or a (host, port) pair"
 
 
-def check_address(address: Any) -> str:
+def join_address(host: str, port: int) -> str:
+    """``("h", 80)`` -> ``"h:80"``, ``("::1", 80)`` -> ``"[::1]:80"``."""
+    return f"[{host}]:{port}" if ":" in host else f"{host}:{port}"
+
+
+def split_address(text: str) -> tuple[str, int]:
+    """``"h:80"`` -> ``("h", 80)``, ``"[::1]:80"`` -> ``("::1", 80)``; ValueError otherwise."""
+    host, sep, port_text = text.rpartition(":")
+    if not sep or not port_text.isdigit():
+        raise ValueError(f"{text!r} is not HOST:PORT.")
+    port = int(port_text)
+    if port > _MAX_PORT:
+        raise ValueError(f"{text!r} has a port out of range.")
+    if host.startswith("[") and host.endswith("]"):
+        host = host[1:-1]
+    return host, port
+
+
+def check_address(address: object) -> str:
     """The ``HOST:PORT`` node name for ``address``; ``ValueError`` if it is not an address."""
     if isinstance(address, str):
         host, port_text = _split(address)

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from itertools import accumulate
 from typing import Protocol
 
-from ._formats import Provider
+from ._provider import Provider
 
 Clock = Callable[[], float]
 Load = Mapping[str, int]

@@ -46,7 +46,7 @@ import math
 from collections.abc import Mapping
 from typing import Any
 
-__all__ = ["check_finite", "decode_properties", "encode_properties"]
+__all__ = ["check_finite", "decode_properties", "encode_properties", "json_bytes"]
 
 logger = logging.getLogger("aiozkreg.encoding")
 
@@ -63,16 +63,25 @@ def encode_properties(props: Mapping[str, Any]) -> bytes:
     if len(props) == 1 and isinstance(raw, str) and _reads_back_raw(raw):
         return raw.encode("utf-8", "surrogateescape")
     try:
-        text = json.dumps(dict(props), separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+        return json_bytes(dict(props))
     except ValueError:  # json's message names no key: say which one
         problem = _non_finite_message(props)
         if problem is None:
             raise
         raise ValueError(problem) from None
+
+
+def json_bytes(document: dict[str, Any]) -> bytes:
+    """``document`` as compact JSON in UTF-8, as every layout writes its node data.
+
+    A string holding lone surrogates makes the whole document ``\\uXXXX``-escaped
+    ASCII; a non-finite number raises ``ValueError`` (json's message: no key named).
+    """
+    text = json.dumps(document, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
     try:
         return text.encode("utf-8")
     except UnicodeEncodeError:  # lone surrogates: escape them all
-        return json.dumps(dict(props), separators=(",", ":")).encode("ascii")
+        return json.dumps(document, separators=(",", ":")).encode("ascii")
 
 
 def check_finite(props: Mapping[str, Any]) -> None:
@@ -93,7 +102,7 @@ def _non_finite_message(props: Mapping[str, Any]) -> str | None:
     return None
 
 
-def _non_finite(value: Any) -> str | None:
+def _non_finite(value: object) -> str | None:
     """The repr of the first non-finite float in ``value`` (at any depth), or None.
 
     Iterative, and each container is visited once: no depth or cycle makes it fail.

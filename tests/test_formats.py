@@ -11,18 +11,10 @@ from hypothesis import given
 from hypothesis import strategies as st
 
 from aiozkreg import CuratorFormat, Provider, ServerSetFormat, ZcZkFormat
-from aiozkreg._formats import (
-    CURATOR,
-    DISABLED,
-    SERVERSET,
-    ZCZK,
-    decode_provider,
-    detect,
-    format_uri_spec,
-    parse_uri_spec,
-    split_address,
-    wire_format,
-)
+from aiozkreg._address import split_address
+from aiozkreg._format_curator import format_uri_spec, parse_uri_spec
+from aiozkreg._format_serverset import DISABLED
+from aiozkreg._formats import CURATOR, SERVERSET, ZCZK, decode_provider, detect, wire_format
 
 # -- fixtures written by hand from the published field lists (docs: interop-formats) -----
 
