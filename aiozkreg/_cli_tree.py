@@ -24,6 +24,7 @@ from ._cli_common import (
 from ._errors import TreeSyntaxError, ZKRegError
 from ._graph import build_graph, to_dot, to_mermaid
 from ._registry import Registry
+from ._tree_node import node_name_problem
 from ._tree_parse import parse_tree
 from ._types import ACL, Perm
 
@@ -41,7 +42,7 @@ def _permission(text: str) -> int:
 
 
 def _node_name(text: str) -> str:
-    if not text or "/" in text or text in (".", ".."):
+    if node_name_problem(text):
         raise argparse.ArgumentTypeError(f"not a node name (no '/', not empty): {text!r}")
     return text
 
