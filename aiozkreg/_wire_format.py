@@ -17,6 +17,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any, ClassVar
 
+from . import _paths
 from ._address import split_address
 from ._provider import Provider
 
@@ -69,7 +70,7 @@ class WireFormat(ABC):
             self,
             host,
             port,
-            service_path.rstrip("/").rpartition("/")[2],
+            _paths.split(service_path.rstrip("/"))[1],
             id or self.new_id(),
             time_ms if time_ms is not None else int(time.time() * 1000),
         )
