@@ -81,7 +81,7 @@ class Keeper:
         session = self.session
         backoff = Backoff(cap=max(0.2, min(2.0, session.timeout / 5)))
         try:
-            while True:
+            while not session.closing:
                 link = await self._attach(backoff)
                 backoff.reset()
                 await self._serve(link)

@@ -83,7 +83,9 @@ def parse_hosts(text: str) -> ConnectString:
         if not scheme.isidentifier():
             raise ValueError(f"Bad scheme {scheme!r} in connect string {text!r}.")
         if not rest or rest.startswith("/"):
-            raise ValueError(f"A {scheme}:// connect string needs a name: {scheme}://NAME[/chroot].")
+            raise ValueError(
+                f"A {scheme}:// connect string needs a name: {scheme}://NAME[/chroot]."
+            )
         text = rest
     else:
         scheme = ""

@@ -64,7 +64,6 @@ class PropertiesMapping(Mapping[str, Any]):
         return dict(self._state().raw)
 
 
-
 class PropertiesSnapshot(PropertiesMapping):
     """An immutable snapshot of a node's properties."""
 

@@ -47,9 +47,7 @@ class Registrar:
     ) -> Opener[Registration]:
         layout = wire_format(format)  # ValueError now, not when awaited
         text = check_address(address)  # likewise
-        return Opener(
-            lambda: self._register(path, address, text, acl, layout, data), _unregister
-        )
+        return Opener(lambda: self._register(path, address, text, acl, layout, data), _unregister)
 
     @property
     def registrations(self) -> list[Registration]:

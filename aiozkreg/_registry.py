@@ -105,7 +105,7 @@ class Registry(Shortcuts):
         if self._lifecycle is _Lifecycle.OPENED:
             return
         self._lifecycle = _Lifecycle.OPENED
-        self._owner = owner = TaskOwner(f"Registry {self.hosts!r}", self._failed)
+        self._owner = owner = TaskOwner(f"aiozkreg registry {self.hosts!r}", self._failed)
         try:
             await owner.start()
             await self._session.start(owner, wait=self._wait, timeout=timeout)

@@ -94,6 +94,7 @@ class _Phase(enum.Enum):
 
     NEW = "new"
     RUNNING = "running"
+    CLOSING = "closing"  # CloseSession sent: the keeper attaches nothing more
     ENDED = "ended"
 
 
@@ -116,6 +117,7 @@ class Session:
         self._phase = _Phase.NEW
         self._failure: BaseException | None = None
         self._owner: TaskOwner | None = None
+        self._attaching: asyncio.Future[None] | None = None  # the first attach, for start()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -139,6 +141,7 @@ class Session:
         self._phase = _Phase.RUNNING
         self._owner = owner
         keeper = Keeper(self, wait)
+        self._attaching = keeper.attached
         owner.spawn(keeper.run(), name=f"aiozkreg keeper {self.config.connect_string}")
         limit = self.connect_limit(wait, timeout)
         try:
@@ -151,7 +154,12 @@ class Session:
             ) from keeper.last_error
 
     async def say_goodbye(self) -> None:
-        """Send CloseSession if attached (ephemeral nodes go at once); bounded, never raises."""
+        """Send CloseSession if attached (ephemeral nodes go at once); bounded, never raises.
+
+        From here on no request is sent and the keeper attaches nothing more.
+        """
+        if self._phase is _Phase.RUNNING:
+            self._phase = _Phase.CLOSING
         link = self._link
         if link is None or not self._connected.is_set() or link.closed:
             return
@@ -171,6 +179,10 @@ class Session:
         link, self._link = self._link, None
         if link is not None:
             link.abort(self.closed_error("The registry was closed."))
+        attaching = self._attaching
+        if attaching is not None and not attaching.done():  # start() is still waiting
+            attaching.set_exception(self.closed_error("The registry was closed while starting."))
+            attaching.exception()  # retrieved: start() may be gone
         self._connected.set()
         self.states.set(SessionState.CLOSED, self.session_id, None)
 
@@ -189,6 +201,11 @@ class Session:
     @property
     def closed(self) -> bool:
         return self._phase is _Phase.ENDED
+
+    @property
+    def closing(self) -> bool:
+        """close() has begun (or ended): nothing is attached or sent any more."""
+        return self._phase in (_Phase.CLOSING, _Phase.ENDED)
 
     @property
     def server(self) -> str | None:
@@ -226,7 +243,8 @@ class Session:
         """The keeper saw ``link`` end: the session is suspended until the next attach."""
         self._connected.clear()
         self.last_zxid = max(self.last_zxid, link.last_zxid)
-        log.warning(
+        log.log(
+            logging.DEBUG if self.closing else logging.WARNING,
             "Lost the connection to %s (session 0x%x): %s",
             link.address,
             self.session_id,

@@ -369,5 +369,3 @@ class DataSource(Source):
 
     def empty(self) -> PropertiesState:
         return PropertiesState({})
-
-

@@ -54,7 +54,7 @@ class TaskOwner:
         if self._runner is not None:
             return
         ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
-        self._runner = asyncio.create_task(self._run(ready), name=f"{self._name} tasks")
+        self._runner = asyncio.create_task(self._run(ready), name=self._name)
         await ready
 
     async def _run(self, ready: asyncio.Future[None]) -> None:

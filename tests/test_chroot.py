@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 
 import pytest
+from server_view import requests_received
 
 from aiozkreg import NoNodeError, Registry, TransactionError, _cli
 from aiozkreg.testing import MemoryZooKeeper, ZooKeeperServer
@@ -115,26 +116,24 @@ async def test_missing_node_below_an_existing_chroot_is_named_itself(hosts: str)
 
 
 async def test_chroot_is_checked_only_after_a_no_node(zookeeper_hosts: str) -> None:
-    """With a chroot, a success sends one request; a NoNode one more (the chroot check)."""
-    async with Registry(zookeeper_hosts) as zk:
+    """With a chroot, a success sends one request; a NoNode one more (the chroot check),
+    as the server counts them."""
+    async with Registry(zookeeper_hosts, session_timeout=30) as zk:  # no ping meanwhile
         await zk.create("/there", b"1")
-        conn = zk._session._conn
-        assert conn is not None
-        sent = conn._xid  # type: ignore[attr-defined]
+        sent = requests_received(zk)
         await zk.get("/there")
         await zk.set("/there", b"2")
         assert await zk.exists("/nowhere") is None
-        assert conn._xid == sent + 3  # type: ignore[attr-defined]
+        assert requests_received(zk) == sent + 3
         with pytest.raises(NoNodeError):
             await zk.get("/nowhere")
-        assert conn._xid == sent + 5  # type: ignore[attr-defined]
-    async with Registry(zookeeper_hosts.split("/", 1)[0]) as root:  # no chroot: no check
-        conn = root._session._conn
-        assert conn is not None
-        sent = conn._xid  # type: ignore[attr-defined]
+        assert requests_received(zk) == sent + 5
+    root_hosts = zookeeper_hosts.split("/", 1)[0]
+    async with Registry(root_hosts, session_timeout=30) as root:  # no chroot: no check
+        sent = requests_received(root)
         with pytest.raises(NoNodeError):
             await root.get("/aiozkreg-nowhere")
-        assert conn._xid == sent + 1  # type: ignore[attr-defined]
+        assert requests_received(root) == sent + 1
 
 
 def test_cli_says_the_chroot_does_not_exist(

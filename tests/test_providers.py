@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from server_view import watch_count
 from waits import first_snapshot
 
 from aiozkreg import (
@@ -21,7 +22,6 @@ from aiozkreg import (
     ServerSetFormat,
     make_digest_acl,
 )
-from aiozkreg._providers import ProvidersSource
 from aiozkreg.testing import expire_session, settle
 
 UUID = re.compile(r"^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$")
@@ -523,14 +523,16 @@ async def test_close_ends_iteration_and_releases_the_watches(
     async with Registry(zookeeper_hosts) as other:  # its supervisor's watches are not ours
         for i in range(3):
             await other.register("/svc", f"10.0.0.{i}:80", format="serverset")
-        baseline = registry._session.watch_count()
+        await settle(other)
+        baseline = watch_count(registry)  # the server's count: all sessions
         async with registry.providers("/svc") as providers:
-            assert registry._session.watch_count() == baseline + 4  # the path and each child
+            assert watch_count(registry) == baseline + 4  # the path and each child
             ended = asyncio.create_task(first_snapshot(providers, lambda s: False))
             await settle(registry)
         with pytest.raises(AssertionError, match="ended first"):
             await ended
-        assert registry._session.watch_count() == baseline
+        await settle(registry)  # the watch removals are answered
+        assert watch_count(registry) == baseline
         with pytest.raises(RegistryClosedError, match="provider set of /svc is closed"):
             await providers.pick()
 
@@ -538,10 +540,12 @@ async def test_close_ends_iteration_and_releases_the_watches(
 async def test_sets_of_one_path_share_one_source(registry: Registry) -> None:
     """Provider sets of one path share a single watched read, whatever their format or strategy."""
     await registry.register("/", "10.0.0.1:80")
+    await settle(registry)
+    baseline = watch_count(registry)
     a = await registry.providers("/")
     b = await registry.providers("/", format="zc.zk", strategy="random")
-    sources = [s for s in registry._hub.sources.values() if isinstance(s, ProvidersSource)]
-    assert len(sources) == 1
+    # one child watch; the provider's data watch is the one the supervisor already holds
+    assert watch_count(registry) == baseline + 1
     assert list(a) == list(b)
     await a.close()
     assert len(b) == 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+from typing import Any
 
 import pytest
 from waits import until_states
@@ -200,14 +201,13 @@ async def test_wait_without_timeout_keeps_trying_until_cancelled(drop: bool) -> 
             await zk.exists("/")
 
 
-async def test_close_during_start_ends_it(zookeeper_server: object) -> None:
+async def test_close_during_start_ends_it() -> None:
     """close() from another task while start(wait=True) is still trying: start() raises
     RegistryClosedError, close() returns, nothing is left running."""
-    async with FaultProxy(zookeeper_server.host, zookeeper_server.port) as proxy:  # type: ignore[attr-defined]
-        proxy.cut()
-        zk = Registry(proxy.address, wait=True)
+    async with Listener(drop=True) as listener:
+        zk = Registry(listener.hosts, wait=True, session_timeout=1.0)
         starting = asyncio.create_task(zk.start())
-        await asyncio.sleep(0)  # start() is under way
+        await asyncio.wait_for(listener.tried_thrice.wait(), 20)  # start() is under way
         await asyncio.wait_for(zk.close(), 1)
         with pytest.raises(RegistryClosedError):
             await asyncio.wait_for(starting, 1)
@@ -364,12 +364,16 @@ async def test_cancelled_request_leaves_connection_healthy(hosts: str) -> None:
     """Requests cancelled in flight never corrupt the xid table: the next thousand succeed."""
     async with Registry(hosts) as zk:
         await zk.create("/c", b"data")
+        states = zk.states()
         for _ in range(20):
             doomed = [asyncio.create_task(zk.get("/c")) for _ in range(10)]
-            await asyncio.sleep(0)  # let them send, then cancel while the replies are out
-            for task in doomed:
-                task.cancel()
-            await asyncio.gather(*doomed, return_exceptions=True)
+
+            async def cancel(tasks: list[asyncio.Task[Any]]) -> None:
+                for task in tasks:  # runs after they have sent, before any reply
+                    task.cancel()
+
+            await asyncio.gather(*doomed, cancel(doomed), return_exceptions=True)
+            assert all(task.cancelled() for task in doomed)
         replies = await asyncio.gather(*(zk.get("/c") for _ in range(1000)))
         assert all(data == b"data" for data, _ in replies)
-        assert zk._session._conn is not None and zk._session._conn.pending_count == 0
+    assert [change.state async for change in states] == [SessionState.CLOSED]  # no reconnect

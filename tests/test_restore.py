@@ -8,7 +8,7 @@ import json
 from typing import Any
 
 import pytest
-from waits import first_snapshot
+from waits import first_snapshot, until_states
 
 from aiozkreg import (
     ConnectionLossError,
@@ -17,6 +17,8 @@ from aiozkreg import (
     SessionState,
     WatchedEvent,
 )
+from aiozkreg._connection import Connection
+from aiozkreg._wire import Connect, Handshake
 from aiozkreg.testing import FaultProxy, ZooKeeperEnsemble, expire_session, settle
 
 
@@ -103,19 +105,44 @@ async def test_views_refresh_after_expiry_only_on_change(hosts: str) -> None:
         assert moved_calls == [{"a": 1}, {"a": 2}]
 
 
-async def test_node_left_by_dead_session_is_replaced(hosts: str) -> None:
+class _ExpiresOnce:
+    """A connector whose next re-attach is answered "expired" while the server keeps the old
+    session alive: no server does that on demand, and it is how one of our dead sessions
+    can leave a node behind."""
+
+    def __init__(self) -> None:
+        self.armed = False
+
+    async def __call__(self, host: str, port: int, connect: Connect, **options: Any) -> Any:
+        link, handshake = await Connection.open(host, port, connect, **options)
+        if self.armed and connect.session_id:
+            self.armed = False
+            return link, Handshake(0, bytes(16), 0, False)
+        return link, handshake
+
+
+async def test_node_left_by_dead_session_is_replaced(
+    zookeeper_hosts: str, fault_proxy: FaultProxy, fault_proxy_hosts: str
+) -> None:
     """A registration node still owned by one of our dead sessions is replaced by ours."""
-    async with Registry(hosts) as ghost, Registry(hosts) as zk:
+    expires = _ExpiresOnce()
+    async with (
+        Registry(zookeeper_hosts) as other,
+        Registry(fault_proxy_hosts, session_timeout=10.0, connector=expires) as zk,
+    ):
         reg = await zk.register("/", "dup:1")
-        # The server cannot leave a dead session's node behind on demand (it deletes
-        # them with the session): pretend the ghost's session was one of ours...
-        zk._session.past_sessions.add(ghost.client_id[0])
-        # ...and swap our node for the ghost's in one step, so nothing races it.
-        await ghost.transaction().delete("/dup:1").create("/dup:1", b"{}", ephemeral=True).commit()
-        await settle(zk)
-        stat = await zk.exists("/dup:1")
-        assert stat is not None and stat.ephemeral_owner == zk.client_id[0]
-        assert reg.properties["pid"] == json.loads((await zk.get("/dup:1"))[0])["pid"]
+        dead = zk.client_id[0]
+        states = zk.states()
+        expires.armed = True
+        fault_proxy.cut()
+        await until_states(states, SessionState.SUSPENDED)
+        fault_proxy.heal()
+        await until_states(states, SessionState.EXPIRED, SessionState.CONNECTED)
+        await zk.settle()
+        stat = await other.exists("/dup:1")
+        assert stat is not None and stat.ephemeral_owner == zk.client_id[0] != dead
+        assert reg.properties["pid"] == json.loads((await other.get("/dup:1"))[0])["pid"]
+        assert reg.error is None
 
 
 async def test_node_held_by_live_session_is_taken_over_when_it_goes(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 import pytest
 from waits import until_states
@@ -10,10 +11,12 @@ from waits import until_states
 from aiozkreg import (
     NoAuthError,
     Registry,
+    RegistryClosedError,
     SessionState,
     WatchedEvent,
     make_digest_acl,
 )
+from aiozkreg._connection import Connection
 from aiozkreg.testing import FaultProxy, ZooKeeperEnsemble, ZooKeeperServer, expire_session
 
 
@@ -158,8 +161,7 @@ async def test_watches_fire_once_for_changes_while_disconnected(
         async with asyncio.timeout(10):
             for recorder in (data, child, exist):
                 await recorder.changed.wait()
-        await zk.exists("/")  # a round trip: any duplicate would have arrived by now
-        await asyncio.sleep(0)  # watch callbacks are delivered with call_soon
+        await zk.settle()  # a round trip (any duplicate would come first), callbacks run
         assert [e.type.name for e in data.events] == ["CHANGED"]
         assert [e.type.name for e in child.events] == ["CHILD"]
         assert [e.type.name for e in exist.events] == ["CREATED"]
@@ -180,8 +182,7 @@ async def test_watches_do_not_fire_when_nothing_changed(
         await other.set("/unrelated", b"moves the zxid on")
         fault_proxy.heal()
         await until_states(states, SessionState.CONNECTED)
-        await zk.exists("/")
-        await asyncio.sleep(0)
+        await zk.settle()  # a round trip, and the callbacks it scheduled run
         assert [r.events for r in recorders] == [[], [], []]
         await other.set("/d", b"2")  # and the watch is still armed on the server
         await asyncio.wait_for(recorders[0].changed.wait(), 10)
@@ -316,8 +317,11 @@ async def test_read_in_flight_at_loss_waits_without_blocking_the_loop(
 
         beating = asyncio.create_task(heartbeat())
         reads = [asyncio.create_task(zk.get("/x")) for _ in range(20)]
-        await asyncio.sleep(0)  # the reads are on the wire
-        fault_proxy.cut()
+
+        async def cut() -> None:  # runs after the reads have been sent, before replies
+            fault_proxy.cut()
+
+        await asyncio.create_task(cut())
         states = zk.states()
         await until_states(states, SessionState.SUSPENDED)
         fault_proxy.heal()
@@ -328,23 +332,35 @@ async def test_read_in_flight_at_loss_waits_without_blocking_the_loop(
         assert max(stalls) < 0.5
 
 
+class _BrokenReconnect:
+    """A connector whose every connect after the first fails with a bug (no server can
+    make the keeper itself fail): ``release`` lets the failure happen."""
+
+    def __init__(self, failure: BaseException) -> None:
+        self.failure = failure
+        self.release = asyncio.Event()
+        self.release.set()
+        self.opened = 0
+
+    async def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        self.opened += 1
+        if self.opened > 1:
+            await self.release.wait()
+            raise self.failure
+        return await Connection.open(*args, **kwargs)
+
+
 async def test_keeper_failure_closes_the_registry_loudly(
     fault_proxy: FaultProxy, fault_proxy_hosts: str, caplog: pytest.LogCaptureFixture
 ) -> None:
     """If the session keeper ever fails (a bug), the registry closes and says so."""
-    zk = Registry(fault_proxy_hosts, session_timeout=8.0)
+    broken = _BrokenReconnect(RuntimeError("bug in the keeper"))
+    zk = Registry(fault_proxy_hosts, session_timeout=8.0, connector=broken)
     await zk.start()
     states = zk.states()
-
-    async def broken(*args: object) -> None:
-        raise RuntimeError("bug in the keeper")
-
-    zk._session._attach = broken  # type: ignore[method-assign,assignment]
     fault_proxy.cut()
     await until_states(states, SessionState.CLOSED)
     assert any(r.levelname == "CRITICAL" for r in caplog.records)
-    from aiozkreg import RegistryClosedError
-
     with pytest.raises(RegistryClosedError):
         await zk.exists("/")
     await asyncio.wait_for(zk.close(), 5)
@@ -356,25 +372,16 @@ async def test_keeper_failure_is_the_cause_of_registry_closed(
 ) -> None:
     """After the keeper fails, waiting and later requests raise RegistryClosedError whose
     __cause__ is that failure; close() still returns."""
-    from aiozkreg import RegistryClosedError
-
-    zk = Registry(fault_proxy_hosts, session_timeout=8.0)
+    failure = RuntimeError("bug in the keeper")
+    broken = _BrokenReconnect(failure)
+    broken.release.clear()
+    zk = Registry(fault_proxy_hosts, session_timeout=8.0, connector=broken)
     await zk.start()
     states = zk.states()
-    failure = RuntimeError("bug in the keeper")
-    release = asyncio.Event()
-
-    async def broken(*args: object) -> None:  # no server can make a keeper step fail
-        await release.wait()
-        raise failure
-
-    zk._session._attach = broken  # type: ignore[method-assign,assignment]
     fault_proxy.cut()
     await until_states(states, SessionState.SUSPENDED)
-    waiting = asyncio.create_task(zk.exists("/"))
-    await asyncio.sleep(0)  # it is waiting for a reconnect now
-    assert not waiting.done()
-    release.set()
+    waiting = asyncio.create_task(zk.exists("/"))  # starts before the failure below
+    broken.release.set()
     await until_states(states, SessionState.CLOSED)
     for attempt in (waiting, zk.exists("/"), zk.create("/x"), zk.get_children("/")):
         with pytest.raises(RegistryClosedError, match="internal failure") as caught:
@@ -393,8 +400,8 @@ def test_handshake_timeout_is_what_the_docs_say(session_timeout: float, per_try:
     as docs/sessions.md says."""
     from pathlib import Path
 
-    from aiozkreg._session import _handshake_timeout
+    from aiozkreg._keeper import handshake_timeout
 
-    assert _handshake_timeout(session_timeout) == per_try
+    assert handshake_timeout(session_timeout) == per_try
     docs = (Path(__file__).resolve().parent.parent / "docs" / "sessions.md").read_text()
     assert "a quarter of the session timeout, between 0.5 and 2 s" in " ".join(docs.split())

@@ -9,10 +9,10 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 import pytest
+from server_view import watch_count
 from waits import first_snapshot
 
 from aiozkreg import Children, Properties, PropertiesSnapshot, Registry
-from aiozkreg._session import WatchKind
 from aiozkreg.testing import settle
 
 FOO = {"database": "/databases/foomain", "threads": 1, "favorite_color": "red"}
@@ -182,9 +182,9 @@ async def test_snapshots_are_immutable(zk: Registry) -> None:
 
 async def test_many_iterators_and_callbacks_share_one_watch(zk: Registry) -> None:
     """Views of one path share one ZooKeeper watch; every iterator and callback sees the end."""
+    before = watch_count(zk)  # the server's count: all sessions
     views = [await zk.children("/fooservice/providers") for _ in range(5)]
-    watches = zk._session._watchers
-    assert len(watches[(WatchKind.CHILD, "/fooservice/providers")]) == 1
+    assert watch_count(zk) == before + 1
     calls = [0] * 5
     for i, view in enumerate(views):
         view(lambda v, i=i: calls.__setitem__(i, calls[i] + 1))
@@ -263,12 +263,13 @@ async def _collect(view: Any) -> list[Any]:
 
 async def test_close_releases_the_watch(zk: Registry) -> None:
     """Closing the last view of a path drops our watch; iterators of it end."""
+    before = watch_count(zk)  # the server's count: all sessions
     async with zk.children("/fooservice/providers") as view:
         iterating = asyncio.create_task(_collect(view))
-        await asyncio.sleep(0)
-        assert (WatchKind.CHILD, "/fooservice/providers") in zk._session._watchers
+        assert watch_count(zk) == before + 1
     await asyncio.wait_for(iterating, 5)
-    assert (WatchKind.CHILD, "/fooservice/providers") not in zk._session._watchers
+    await zk.settle()  # the server has answered the watch's removal
+    assert watch_count(zk) == before
     assert view.closed
 
 

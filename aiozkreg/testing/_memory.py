@@ -137,6 +137,11 @@ class MemoryZooKeeper:
         """Whether :meth:`close` was called."""
         return self._closed
 
+    def watch_count(self) -> int:
+        """How many watches (data, exist and child; of every session) the server holds,
+        as ZooKeeper's ``mntr`` reports ``zk_watch_count``."""
+        return sum(len(link.watches) for link in self._links)
+
     def ensure_path(self, path: str) -> None:
         """Create ``path`` and its missing ancestors (world-writable), as the server itself."""
         _paths.validate(path)
