@@ -40,7 +40,7 @@ from ._watches import WatchKind
 
 log = logging.getLogger("aiozkreg.views")
 
-S = TypeVar("S", bound=Source)
+S = TypeVar("S", bound=Source[Any])
 
 _CONCURRENCY = 32
 
@@ -50,8 +50,8 @@ class Hub:
 
     def __init__(self, session: Session) -> None:
         self.session = session
-        self.sources: dict[tuple[object, str], Source] = {}
-        self._queue: asyncio.Queue[Source] = asyncio.Queue()
+        self.sources: dict[tuple[object, str], Source[Any]] = {}
+        self._queue: asyncio.Queue[Source[Any]] = asyncio.Queue()
         self._limit = asyncio.Semaphore(_CONCURRENCY)
         self._owner: TaskOwner | None = None
         self._closed = False
@@ -151,7 +151,7 @@ class Hub:
         source = await self.source((ProvidersSource, norm), ProvidersSource)
         return Providers(self, source, path, format, strategy, ejector)
 
-    async def _until_refreshed(self, source: Source, deadline: float) -> None:
+    async def _until_refreshed(self, source: Source[Any], deadline: float) -> None:
         remaining = deadline - asyncio.get_running_loop().time()
         try:
             async with asyncio.timeout(max(remaining, 0)):
@@ -161,12 +161,12 @@ class Hub:
                 f"The view of {source.path} could not catch up with ZooKeeper in time."
             ) from None
 
-    def forget(self, source: Source) -> None:
+    def forget(self, source: Source[Any]) -> None:
         """Never hand ``source`` to a new view again (its views keep it)."""
         if self.sources.get(source.key) is source:
             del self.sources[source.key]
 
-    def release(self, source: Source, view: Subscriber) -> None:
+    def release(self, source: Source[Any], view: Subscriber) -> None:
         """``view`` closed; the last view of a source detaches it."""
         source.views = [v for v in source.views if v is not view]
         if source.views or source.closed:
@@ -176,8 +176,11 @@ class Hub:
 
     def remove_server_watch(self, kind: WatchKind, path: str) -> None:
         """Ask the server to drop a watch nobody needs (it costs the server memory)."""
-        if not self._closed:
-            self.spawn(self._remove_watch(kind, path), name=f"aiozkreg unwatch {path}")
+        if self._closed:
+            return
+        if self.spawn(self._remove_watch(kind, path), name=f"aiozkreg unwatch {path}"):
+            self._pending += 1  # settle() waits for it
+            self.idle.clear()
 
     async def _remove_watch(self, kind: WatchKind, path: str) -> None:
         try:
@@ -186,6 +189,8 @@ class Hub:
             # the link went (and SetWatches re-sets only watches still wanted), or the
             # server holds none: either way the watch is gone
             log.debug("Removing the %s watch on %s: %s", kind.value, path, exc)
+        finally:
+            self._settled()
 
     # -- the refresher -------------------------------------------------------------------
 
@@ -193,14 +198,16 @@ class Hub:
         self._owner = owner
         owner.spawn(self._refresh_loop(), name="aiozkreg refresher")
 
-    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> None:
-        """Run ``coro`` as a task of the registry's owner (dropped once it is closing)."""
+    def spawn(self, coro: Coroutine[Any, Any, Any], *, name: str) -> bool:
+        """Run ``coro`` as a task of the registry's owner; False (dropped) once it is
+        closing."""
         if self._owner is None or not self._owner.running:
             coro.close()
-            return
+            return False
         self._owner.spawn(coro, name=name)
+        return True
 
-    def mark_dirty(self, source: Source, *, spread: bool = False) -> None:
+    def mark_dirty(self, source: Source[Any], *, spread: bool = False) -> None:
         """A watch fired for ``source`` (on the protocol reader): queue a re-read."""
         if source.closed or self._closed:
             return
@@ -224,7 +231,7 @@ class Hub:
             await self._limit.acquire()
             self.spawn(self._refresh(source), name=f"aiozkreg refresh {source.path}")
 
-    async def _refresh(self, source: Source) -> None:
+    async def _refresh(self, source: Source[Any]) -> None:
         retry = False
         try:
             if source.spread:

@@ -25,6 +25,7 @@ from ._errors import (
     ServerError,
 )
 from ._session import Session
+from ._transport import ReplyHook
 from ._types import ACL, OPEN_ACL_UNSAFE, ZnodeStat
 from ._watches import Watcher, WatchKind
 from ._wire import (
@@ -109,7 +110,9 @@ async def no_node(session: Session, path: str) -> NoNodeError:
     return await session.missing_chroot(path) or NoNodeError(path=path)
 
 
-def _hook(session: Session, kind: WatchKind, path: str, watcher: Watcher | None) -> Any:
+def _hook(
+    session: Session, kind: WatchKind, path: str, watcher: Watcher | None
+) -> ReplyHook | None:
     return session.watches.hook(kind, path, watcher) if watcher is not None else None
 
 

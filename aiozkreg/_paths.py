@@ -5,6 +5,7 @@ from __future__ import annotations
 import posixpath
 from dataclasses import dataclass
 
+from ._address import join_address
 from ._errors import InvalidPathError
 
 DEFAULT_HOSTS = "127.0.0.1:2181"
@@ -69,7 +70,7 @@ class ConnectString:
     def __str__(self) -> str:
         if self.scheme:
             return f"{self.scheme}://{self.servers[0][0]}{self.chroot}"
-        hosts = ",".join(f"[{h}]:{p}" if ":" in h else f"{h}:{p}" for h, p in self.servers)
+        hosts = ",".join(join_address(host, port) for host, port in self.servers)
         return hosts + self.chroot
 
 

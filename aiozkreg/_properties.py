@@ -44,12 +44,11 @@ class PropertiesMapping(Mapping[str, Any]):
     def __iter__(self) -> Iterator[str]:
         raw = self._state().raw
         for key in raw:
-            if key.endswith(_links.PROPERTY_LINK):
-                name = key[: -len(_links.PROPERTY_LINK)]
-                if name not in raw:
-                    yield name
-            else:
+            kind, name = _links.split_key(key)
+            if kind is not _links.KeyKind.PROPERTY_LINK:
                 yield key
+            elif name not in raw:
+                yield name
 
     def __len__(self) -> int:
         return sum(1 for _ in self)
@@ -149,9 +148,9 @@ async def check_links(hub: Hub, path: str, new: Mapping[str, Any]) -> None:
     """Refuse (ValueError, nothing written) property links in ``new`` that cannot be
     followed from the node ``path``."""
     for key, value in new.items():
-        if not key.endswith(_links.PROPERTY_LINK):
+        kind, name = _links.split_key(key)
+        if kind is not _links.KeyKind.PROPERTY_LINK:
             continue
-        name = key[: -len(_links.PROPERTY_LINK)]
         try:
             await _links.resolve_property(path, {key: value}, name, hub.read_linked)
         except BadPropertyLink as exc:

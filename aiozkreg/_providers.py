@@ -43,7 +43,7 @@ _IN_FLIGHT = 256
 ChildData = tuple[tuple[str, bytes], ...]
 
 
-class ProvidersSource(Source):
+class ProvidersSource(Source[ChildData]):
     """A path's children and each child's data, all watched."""
 
     __slots__ = ("_data", "_dirty", "_read_at")

@@ -31,14 +31,6 @@ class RegisteringServer:
     properties: dict[str, Any] = field(default_factory=dict)
 
 
-def format_address(address: Address) -> str:
-    """``("h", 80)`` -> ``"h:80"``; a string is taken as it is."""
-    if isinstance(address, str):
-        return address
-    host, port = tuple(address)
-    return f"{host}:{port}"
-
-
 def _interface_addresses() -> list[str] | None:
     """Every IPv4 address of this host (None without netifaces)."""
     try:

@@ -40,7 +40,7 @@ import asyncio
 import contextlib
 import logging
 from collections.abc import AsyncIterator, Callable, Mapping
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Generic, Protocol, TypeVar
 
 from . import _links, _ops
 from ._encoding import decode_properties
@@ -67,8 +67,11 @@ class Subscriber(Protocol):
         """The registry closed: the view is closed too."""
 
 
-class Source:
-    """The shared watch, cached state and subscribers of one (kind, path)."""
+S = TypeVar("S")
+
+
+class Source(Generic[S]):
+    """The shared watch, cached state (an ``S``) and subscribers of one (kind, path)."""
 
     __slots__ = (
         "_busy",
@@ -111,7 +114,7 @@ class Source:
         self.spread = False
         self._busy: asyncio.Event | None = None  # set while a read or ingest runs
         self.zxid = 0  # of the state we hold (mzxid / pzxid), never goes backwards
-        self.snapshot: Any = None
+        self.snapshot: S = self.empty()
         self.ready: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.link_nodes: set[str] | frozenset[str] = _NO_LINKS  # nodes whose links we follow
 
@@ -236,10 +239,10 @@ class Source:
         if state != self.snapshot or self.version == 0:
             self.publish(state)
 
-    async def read(self) -> tuple[Any, int]:
+    async def read(self) -> tuple[S, int]:
         raise NotImplementedError
 
-    def publish(self, snapshot: Any) -> None:
+    def publish(self, snapshot: S) -> None:
         self.snapshot = snapshot
         self.version += 1
         self.wake()
@@ -267,7 +270,7 @@ class Source:
         for view in list(self.views):
             view.source_changed()
 
-    def empty(self) -> Any:
+    def empty(self) -> S:
         raise NotImplementedError
 
     def detach(self) -> None:
@@ -281,7 +284,7 @@ class Source:
         self.wake()
 
 
-class ChildrenSource(Source):
+class ChildrenSource(Source[tuple[str, ...]]):
     kind = WatchKind.CHILD
 
     async def read(self) -> tuple[tuple[str, ...], int]:
@@ -326,10 +329,8 @@ async def resolve_links(
     resolved: dict[str, Any] = {}
     errors: dict[str, BadPropertyLink] = {}
     for key in raw:
-        if not key.endswith(_links.PROPERTY_LINK):
-            continue
-        name = key[: -len(_links.PROPERTY_LINK)]
-        if name in raw:
+        kind, name = _links.split_key(key)
+        if kind is not _links.KeyKind.PROPERTY_LINK or name in raw:
             continue
         try:
             resolved[name] = await _links.resolve_property(path, raw, name, read)
@@ -339,7 +340,7 @@ async def resolve_links(
     return PropertiesState(raw, resolved, errors)
 
 
-class DataSource(Source):
+class DataSource(Source[PropertiesState]):
     kind = WatchKind.DATA
 
     async def read(self) -> tuple[PropertiesState, int]:

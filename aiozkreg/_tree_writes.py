@@ -15,7 +15,7 @@ from collections.abc import Awaitable, Callable, Sequence
 from functools import partial
 
 from . import _ops, _paths
-from ._errors import TransactionError, TreeImportError
+from ._errors import TransactionError, TreeImportError, ZKRegError
 from ._plan import (
     Change,
     CreateNode,
@@ -168,12 +168,12 @@ def _batches(step: Sequence[Operation]) -> list[list[Operation]]:
     return batches
 
 
-async def _outcome(
-    run: Callable[[Operation], Awaitable[None]], op: Operation
-) -> BaseException | None:
+async def _outcome(run: Callable[[Operation], Awaitable[None]], op: Operation) -> ZKRegError | None:
+    """The error that stopped ``op`` (the server's refusal, a lost link), or None.
+    Anything else is a bug and propagates."""
     try:
         await run(op)
-    except Exception as exc:
+    except ZKRegError as exc:
         return exc
     return None
 

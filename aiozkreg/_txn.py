@@ -12,6 +12,9 @@ from ._session import Session
 from ._types import ACL, ZnodeStat
 from ._wire import Check, Delete, GetChildren, GetData, Multi, MultiOp, MultiRead, ReadOp, SetData
 
+Outcome = str | ZnodeStat | bool | ZKRegError | None
+"""One operation's result in a transaction, or (after a failure) its error or None."""
+
 _OK = 0
 _ROLLED_BACK = -2  # runtime inconsistency: the operations after the one that failed
 
@@ -54,7 +57,7 @@ class Transaction:
     def _server(self, path: str) -> str:
         return self._session.server_path(_paths.validate(path))
 
-    async def commit(self) -> list[str | ZnodeStat | bool]:
+    async def commit(self) -> list[Outcome]:
         """Apply every operation; return each one's result.
 
         Results: the created path for a create, a :class:`ZnodeStat` for a
@@ -68,7 +71,7 @@ class Transaction:
         if not self._ops:
             return []
         replies = await self._session.call(Multi(self._ops))
-        results: list[Any] = []
+        results: list[Outcome] = []
         failed = False
         for path, item in zip(self._paths, replies, strict=False):
             if isinstance(item, int):  # a failed multi answers with a code for every op
@@ -86,7 +89,7 @@ class Transaction:
             raise TransactionError(results)
         return results
 
-    async def _blame_chroot(self, results: list[Any]) -> None:
+    async def _blame_chroot(self, results: list[Outcome]) -> None:
         """Replace a NoNode result by the chroot's own error if the chroot is missing."""
         for index, result in enumerate(results):
             if isinstance(result, NoNodeError) and self._session.chroot:

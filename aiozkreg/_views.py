@@ -92,7 +92,7 @@ class View:
     without what it decodes to changing)."""
 
     def __init__(
-        self, hub: Hub, source: Source | None, path: str, real_path: str | None = None
+        self, hub: Hub, source: Source[Any] | None, path: str, real_path: str | None = None
     ) -> None:
         self._hub = hub
         self._source = source

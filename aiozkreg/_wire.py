@@ -24,76 +24,22 @@ from typing import Any, ClassVar, Generic, TypeVar
 
 from aiozk import protocol as _p
 
-from ._jute import (
-    AUTH_XID,
-    BOOL,
-    EPHEMERAL,
-    HEADER,
-    INT,
-    MULTI,
-    PING_XID,
-    REPLY,
-    SEQUENTIAL,
-    SET_WATCHES_XID,
-    WATCH_XID,
-    Connect,
-    Handshake,
-    aiozk_acl,
-    aiozk_body,
-    decode_event,
-    pack_acl,
-    pack_buffer,
-    pack_stat,
-    pack_string,
-    read_stat,
-    read_string,
-)
+from ._jute import AUTH_XID as AUTH_XID
+from ._jute import BOOL, HEADER, MULTI, aiozk_acl, aiozk_body, pack_acl, pack_buffer
+from ._jute import EPHEMERAL as EPHEMERAL
+from ._jute import INT as INT
+from ._jute import PING_XID as PING_XID
+from ._jute import REPLY as REPLY
+from ._jute import SEQUENTIAL as SEQUENTIAL
+from ._jute import SET_WATCHES_XID as SET_WATCHES_XID
+from ._jute import WATCH_XID as WATCH_XID
+from ._jute import Connect as Connect
+from ._jute import Handshake as Handshake
+from ._jute import decode_event as decode_event
+from ._jute import pack_string as pack_string
+from ._jute import read_stat as read_stat
+from ._jute import read_string as read_string
 from ._types import ACL, ZnodeStat
-
-__all__ = [
-    "AUTH_XID",
-    "EPHEMERAL",
-    "HEADER",
-    "INT",
-    "PING_FRAME",
-    "PING_XID",
-    "REPLY",
-    "SEQUENTIAL",
-    "SET_WATCHES_XID",
-    "WATCH_XID",
-    "Auth",
-    "Check",
-    "CheckWatches",
-    "Close",
-    "Connect",
-    "Create",
-    "Delete",
-    "Exists",
-    "GetACL",
-    "GetChildren",
-    "GetChildren2",
-    "GetData",
-    "Handshake",
-    "Multi",
-    "MultiOp",
-    "MultiRead",
-    "MultiResult",
-    "Ping",
-    "ReadOp",
-    "RemoveWatches",
-    "Request",
-    "SetACL",
-    "SetData",
-    "SetWatches",
-    "Sync",
-    "decode_event",
-    "pack_acl",
-    "pack_buffer",
-    "pack_stat",
-    "pack_string",
-    "read_stat",
-    "read_string",
-]
 
 R = TypeVar("R")
 

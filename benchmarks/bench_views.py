@@ -159,7 +159,7 @@ async def _latency_aiozkreg(
     try:
         quiet()
         for i in range(n):
-            name = f"h:{i}"
+            name = f"h:{i + 1}"
             arrived = seen.expect(name)
             start = clock()
             if register:
@@ -199,7 +199,7 @@ async def _latency_aiozk(
     try:
         quiet()
         for i in range(n):
-            name = f"h:{i}"
+            name = f"h:{i + 1}"
             arrived = seen.expect(name)
             start = clock()
             await writer.create(f"{parent}/{name}", data=DATA, ephemeral=True)
@@ -238,7 +238,7 @@ def _latency_kazoo(writer: KazooClient, watcher: KazooClient, parent: str, n: in
     try:
         gc.collect()
         for i in range(n):
-            name = f"h:{i}"
+            name = f"h:{i + 1}"
             arrived = waiting[name] = threading.Event()
             start = clock()
             created.append(writer.create(f"{parent}/{name}", DATA, ephemeral=True))
@@ -347,7 +347,7 @@ async def _fanout_aiozkreg(
     fan = _Fanout(size)
     for index, view in enumerate(views):
         view(partial(_view_saw, fan, index))
-    result.client_watches = len(watcher._session._watchers)
+    result.client_watches = len(watcher._session.watches)
     result.server_watches = await asyncio.to_thread(server_watch_count, ctx) - before
     sid = watcher.client_id[0]
     packets = await asyncio.to_thread(packets_received, ctx, sid)
@@ -588,7 +588,7 @@ async def run_restore(ctx: Context) -> list[Measurement]:
         parent = ctx.fresh_path("restore")
         await registry.ensure_path(parent)
         registrations = await _chunked(
-            [partial(registry.register, parent, f"h:{i}") for i in range(n)]
+            [partial(registry.register, parent, f"h:{i + 1}") for i in range(n)]
         )
         view = await observer.children(parent)
         for round_ in range(ctx.rounds + 1):  # the first is a warm-up
@@ -630,7 +630,6 @@ def _traced() -> int:
 async def _closed(zk: Registry) -> None:
     """Wait for what closing views started: the watch removals sent to the server."""
     await settle(zk)
-    await asyncio.gather(*list(zk._hub._tasks), return_exceptions=True)
 
 
 async def _memory_aiozkreg(ctx: Context, paths: list[str], raws: list[bytes]) -> dict[str, float]:

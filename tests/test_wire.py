@@ -9,6 +9,7 @@ from aiozk import protocol as _p
 from hypothesis import given
 from hypothesis import strategies as st
 
+from aiozkreg import _jute
 from aiozkreg import _wire as w
 from aiozkreg._types import ACL, ZnodeStat
 
@@ -137,7 +138,7 @@ def test_children_and_stat_replies(children: list[str], values: tuple[int, ...])
         _p.ExistsResponse.deserialize(only).stat
     )
     assert w.SetData("/", b"").decode(only) == w.read_stat(only, 0)[0]
-    assert w.pack_stat(w.read_stat(only, 0)[0]) == only
+    assert _jute.pack_stat(w.read_stat(only, 0)[0]) == only
 
 
 @given(paths, acls, stats)
@@ -148,7 +149,7 @@ def test_create_acl_and_sync_replies(
     raw = w.pack_string(path)
     assert w.Create(path, b"", acl).decode(raw) == _p.CreateResponse.deserialize(raw).path
     assert w.Sync(path).decode(raw) == path
-    raw_acl = w.pack_acl(acl) + _stat(values)
+    raw_acl = _jute.pack_acl(acl) + _stat(values)
     assert w.GetACL(path).decode(raw_acl) == (list(acl), w.read_stat(_stat(values), 0)[0])
 
 
