@@ -55,6 +55,8 @@ if TYPE_CHECKING:  # what type checkers and editors read; the table below is wha
     from ._views import Children, Opener
     from ._watches import EventType, WatchedEvent
 
+    __version__: str
+
 # Where each public name lives (``event`` is a module of its own). The imports
 # above say the same; tests/test_import_time.py checks that they agree.
 _HOMES = {

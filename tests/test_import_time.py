@@ -51,6 +51,8 @@ def test_lazy_table_type_checking_imports_and_all_agree() -> None:
     )
     typed: dict[str, str] = {}
     for node in block.body:
+        if isinstance(node, ast.AnnAssign):  # __version__: str
+            continue
         assert isinstance(node, ast.ImportFrom) and node.level == 1, ast.unparse(node)
         for alias in node.names:
             typed[alias.name] = node.module or alias.name
