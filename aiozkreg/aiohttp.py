@@ -29,8 +29,11 @@ from collections.abc import Mapping
 from types import TracebackType
 from typing import TYPE_CHECKING
 
-from aiohttp.abc import AbstractResolver, ResolveResult
-from aiohttp.resolver import DefaultResolver
+try:
+    from aiohttp.abc import AbstractResolver, ResolveResult
+    from aiohttp.resolver import DefaultResolver
+except ImportError as exc:  # pragma: no cover - the extra is not installed
+    raise ImportError("aiozkreg.aiohttp needs aiohttp: pip install 'aiozkreg[aiohttp]'.") from exc
 
 from ._calling import ServiceSets, failure_text, normal_host
 from ._errors import ZKRegError

@@ -26,7 +26,10 @@ import enum
 from collections.abc import AsyncIterator, Mapping
 from typing import TYPE_CHECKING
 
-import httpx
+try:
+    import httpx
+except ImportError as exc:  # pragma: no cover - the extra is not installed
+    raise ImportError("aiozkreg.httpx needs httpx: pip install 'aiozkreg[httpx]'.") from exc
 
 from ._calling import ServiceSets, another, failure_text, normal_host
 from ._errors import ZKRegError
