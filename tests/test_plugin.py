@@ -2,11 +2,16 @@
 
 from __future__ import annotations
 
+import re
+from pathlib import Path
+
 import pytest
 from kazoo.client import KazooClient
 
+from aiozkreg import NoNodeError, SessionExpiredError
 from aiozkreg.testing import ZooKeeperServer
 from aiozkreg.testing._chroot import RawClient, create_path, delete_tree
+from aiozkreg.testing.plugin import connection_trouble
 
 # A bound on each inner pytest run, so a hang fails the test instead of orphaning a child.
 TIMEOUT = 120
@@ -46,7 +51,6 @@ def test_chroot_is_usable_and_the_last_one_is_gone(zookeeper_server, zookeeper_h
         root.stop()
 
 
-@pytest.mark.asyncio
 async def test_fault_proxy(fault_proxy, fault_proxy_hosts, zookeeper_chroot):
     assert fault_proxy_hosts == fault_proxy.address + zookeeper_chroot
     reader, writer = await asyncio.open_connection(fault_proxy.host, fault_proxy.port)
@@ -62,24 +66,110 @@ async def test_fault_proxy(fault_proxy, fault_proxy_hosts, zookeeper_chroot):
     writer.close()
 
 
-@pytest.mark.asyncio
 async def test_registry_fixture(registry, zookeeper_hosts):
     assert registry.hosts == zookeeper_hosts
     async with registry.register("/", "user:1"):
         assert await registry.get_children("/") == ["user:1"]
 
 
-def test_failure_shows_the_server_log(zookeeper_hosts):
+def test_failure_shows_no_server_log(zookeeper_hosts):
     assert zookeeper_hosts == "deliberately wrong"
 """
 
 
-def test_fixtures_work_from_the_entry_point(pytester: pytest.Pytester) -> None:
-    """A user's test file gets working server, chroot, proxy and registry fixtures."""
-    pytester.makepyfile(test_user=USER_TESTS)
+@pytest.fixture(params=["strict", "auto"])
+def asyncio_mode(request: pytest.FixtureRequest, pytester: pytest.Pytester) -> str:
+    """A user's project in pytest-asyncio's strict mode (no configuration) or in auto mode."""
+    if request.param == "auto":
+        pytester.makeini("[pytest]\nasyncio_mode = auto\n")
+    mode: str = request.param
+    return mode
+
+
+def run_user_tests(pytester: pytest.Pytester) -> pytest.RunResult:
+    """Run the user's tests in a subprocess, as the user would; assert that nothing warned."""
     result = pytester.runpytest_subprocess("-p", "no:cacheprovider", timeout=TIMEOUT)
+    assert "Warning" not in result.stderr.str(), result.stderr.str()
+    assert "warnings summary" not in result.stdout.str()
+    return result
+
+
+def failure_sections(result: pytest.RunResult) -> dict[str, str]:
+    """Each failed test's part of the report, by test name."""
+    text = result.stdout.str()
+    parts = re.split(r"^_{3,} (\S+) _{3,}$", text, flags=re.MULTILINE)
+    return dict(zip(parts[1::2], parts[2::2], strict=True))
+
+
+def test_fixtures_work_from_the_entry_point(pytester: pytest.Pytester, asyncio_mode: str) -> None:
+    """Unmarked async tests get working fixtures in strict and auto mode, with no warning."""
+    pytester.makepyfile(test_user=USER_TESTS)
+    result = run_user_tests(pytester)
     result.assert_outcomes(passed=4, failed=1)
-    result.stdout.fnmatch_lines(["*ZooKeeper log *zookeeper.log (last lines)*"])
+    result.stdout.fnmatch_lines([f"*asyncio: mode=*{asyncio_mode.upper()}*"])
+    assert "ZooKeeper log" not in failure_sections(result)["test_failure_shows_no_server_log"]
+
+
+IMPLICATED = """
+from aiozkreg import FailedConnect, Registry
+
+
+def test_unrelated_failure(zookeeper_hosts):
+    assert 1 == 2
+
+
+async def test_connection_failure(fault_proxy, fault_proxy_hosts):
+    fault_proxy.cut()
+    async with Registry(fault_proxy_hosts, connect_timeout=0.5):
+        pass
+
+
+def test_server_down(zookeeper_server, zookeeper_hosts):
+    zookeeper_server.kill()
+    assert 1 == 2
+"""
+
+
+def test_server_log_only_when_the_server_is_implicated(pytester: pytest.Pytester) -> None:
+    """The ZooKeeper log is attached to a connection failure or a dead server, not to a bug."""
+    pytester.makepyfile(test_user=IMPLICATED)
+    result = run_user_tests(pytester)
+    result.assert_outcomes(failed=3)
+    sections = failure_sections(result)
+    assert "ZooKeeper log" not in sections["test_unrelated_failure"]
+    assert "FailedConnect" in sections["test_connection_failure"]
+    assert "ZooKeeper log" in sections["test_connection_failure"]
+    assert "ZooKeeper log" in sections["test_server_down"]
+
+
+def test_connection_trouble_looks_through_causes_and_groups() -> None:
+    """A connection error counts as the cause, the context or a group member; others do not."""
+    try:
+        try:
+            raise ConnectionResetError
+        except OSError as exc:
+            raise RuntimeError("wrapped") from exc
+    except RuntimeError as exc:
+        wrapped = exc
+    assert connection_trouble(wrapped)
+    assert connection_trouble(ExceptionGroup("g", [ValueError(), SessionExpiredError()]))
+    assert not connection_trouble(ExceptionGroup("g", [ValueError(), AssertionError()]))
+    assert not connection_trouble(NoNodeError(path="/x"))
+
+
+def documented_tests() -> str:
+    """The Python blocks of docs/testing.md that define tests, as one test module."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "testing.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if "def test_" in b]
+    assert len(blocks) == 2
+    return "\n\n".join(blocks)
+
+
+def test_documented_examples_run_as_written(pytester: pytest.Pytester, asyncio_mode: str) -> None:
+    """The tests docs/testing.md shows pass as written, in strict and auto mode, with no warning."""
+    pytester.makepyfile(test_documented=documented_tests())
+    result = run_user_tests(pytester)
+    result.assert_outcomes(passed=5)
 
 
 def test_missing_zookeeper_fails_the_fixture(
