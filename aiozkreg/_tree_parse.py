@@ -18,7 +18,10 @@ Grammar, line by line (each line is right-stripped first):
 * Indentation is the count of leading whitespace characters (a tab counts
   as one). A line indented deeper than the line before it is that line's
   child, which is allowed only under a node line. A line dedented to a
-  depth that no enclosing line has is an error.
+  depth that no enclosing line has is an error. Indentation that mixes
+  tabs and spaces so that the nesting would differ with tabs 8 columns
+  wide is an error (Python's rule): a text indented with spaces only, or
+  tabs only, reads the same either way.
 * A line starting with ``/`` is a node: ``/NAME`` or ``/NAME : TYPE``. A
   bare NAME is the longest run of non-blank characters other than ``/``
   after which the rest is empty or ``:`` then a type, so ``/a:b`` is the
@@ -52,7 +55,10 @@ Grammar, line by line (each line is right-stripped first):
 * Every line belongs to the nearest less-indented node line above it. A
   property at the top level (with no node above it) is an error, as are a
   repeated node name or property name under one node (``/a : t`` followed
-  by ``type = ...`` repeats ``type``).
+  by ``type = ...`` repeats ``type``), and a property and a property link
+  of the same name under one node (``x = 1`` and ``x => /a``: the property
+  would hide the link). A link ``x -> target`` names a child, and may sit
+  next to a property ``x``.
 
 Every syntax error raises :class:`~aiozkreg.TreeSyntaxError` with the
 1-based line number, the line and a sentence saying what is wrong.
@@ -75,7 +81,7 @@ import re
 from typing import Any, NamedTuple
 
 from ._errors import TreeSyntaxError
-from ._links import LINK, PROPERTY_LINK
+from ._links import LINK, PROPERTY_LINK, KeyKind, split_key
 from ._tree_node import TreeNode, node_name_problem, not_json
 
 __all__ = [
@@ -86,6 +92,7 @@ __all__ = [
     "parse_tree",
     "read_literal",
     "read_quoted_name",
+    "shadowed_link",
 ]
 
 QUOTES = "'\""
@@ -140,9 +147,10 @@ def parse_tree(text: str) -> TreeNode:
     Raises :class:`~aiozkreg.TreeSyntaxError` (a ``ValueError``) for any malformed line.
     """
     root = TreeNode()
-    # One entry per open indentation level: (indent, the node on the last line
-    # at that level, or None when that line was a property or link).
-    stack: list[tuple[int, TreeNode | None]] = [(-1, root)]
+    # One entry per open indentation level: (indent with tabs as one column, the
+    # same with tabs to the next multiple of 8, the node on the last line at that
+    # level, or None when that line was a property or link).
+    stack: list[tuple[int, int, TreeNode | None]] = [(-1, -1, root)]
     for lineno, raw in enumerate(text.split("\n"), start=1):
         line = raw.rstrip()
         stripped = line.lstrip()
@@ -154,26 +162,27 @@ def parse_tree(text: str) -> TreeNode:
         except LineError as exc:
             raise TreeSyntaxError(str(exc), lineno, line) from None
 
-        if indent > stack[-1][0]:
-            if stack[-1][1] is None:
+        depth = _depth(indent, [level[0] for level in stack])
+        if depth != _depth(_columns(line[:indent]), [level[1] for level in stack]):
+            raise TreeSyntaxError(_MIXED_INDENTATION, lineno, line)
+        if depth is None:
+            raise TreeSyntaxError(
+                "Invalid indentation (the line dedents to a depth no enclosing line uses)",
+                lineno,
+                line,
+            )
+        if depth == len(stack):
+            if stack[-1][2] is None:
                 raise TreeSyntaxError("Can't indent under properties", lineno, line)
-            stack.append((indent, None))
+            stack.append((indent, _columns(line[:indent]), None))
         else:
-            while indent < stack[-1][0]:
-                stack.pop()
-            if indent != stack[-1][0]:
-                raise TreeSyntaxError(
-                    "Invalid indentation (the line dedents to a depth no enclosing line uses)",
-                    lineno,
-                    line,
-                )
-        parent = stack[-2][1]
+            del stack[depth + 1 :]
+        parent = stack[-2][2]
         assert parent is not None  # levels are only opened under node lines
         if isinstance(value, TreeNode):
             if key in parent.children:
                 raise TreeSyntaxError(f"Duplicate node {key!r}", lineno, line)
             parent.children[key] = value
-            stack[-1] = (indent, value)
         else:
             if parent is root:
                 raise TreeSyntaxError(
@@ -184,9 +193,59 @@ def parse_tree(text: str) -> TreeNode:
                 )
             if key in parent.properties:
                 raise TreeSyntaxError(f"Duplicate property {key!r}", lineno, line)
+            shadowed = shadowed_link(key, parent.properties)
+            if shadowed:
+                raise TreeSyntaxError(
+                    f"A property and a property link of the same name, {shadowed!r}, "
+                    "cannot both be set (the property would hide the link)",
+                    lineno,
+                    line,
+                )
             parent.properties[key] = value
-            stack[-1] = (indent, None)
+            value = None
+        stack[-1] = (*stack[-1][:2], value)
     return root
+
+
+_MIXED_INDENTATION = (
+    "Indentation mixes tabs and spaces so that the nesting depends on the tab width "
+    "(indent with spaces only, or tabs only)"
+)
+
+
+def _columns(indentation: str) -> int:
+    """The width of ``indentation`` with tab stops every 8 columns."""
+    column = 0
+    for char in indentation:
+        column = (column // 8 + 1) * 8 if char == "\t" else column + 1
+    return column
+
+
+def _depth(indent: int, levels: list[int]) -> int | None:
+    """Where a line indented ``indent`` goes, given the open levels' indents.
+
+    ``len(levels)``: a new, deeper level; a smaller number: the index of the
+    open level it continues; None: it dedents to a depth no level has.
+    """
+    if indent > levels[-1]:
+        return len(levels)
+    for index in range(len(levels) - 1, -1, -1):
+        if levels[index] == indent:
+            return index
+        if levels[index] < indent:
+            return None
+    return None
+
+
+def shadowed_link(key: str, properties: dict[str, Any]) -> str | None:
+    """The name that ``key`` and a key of ``properties`` would both set, as a property
+    and as a property link (``'x'`` and ``'x =>'``), or None."""
+    kind, name = split_key(key)
+    if kind is KeyKind.PROPERTY_LINK and name in properties:
+        return name
+    if kind is KeyKind.PROPERTY and key + PROPERTY_LINK in properties:
+        return key
+    return None
 
 
 def _parse_line(stripped: str) -> tuple[str, Any]:

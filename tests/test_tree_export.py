@@ -11,6 +11,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from readme_trees import PROPERTY_LINK_TEXT, README_EXPORT, RELATIVE_LINK_TEXT, TREE_TEXT
 
+from aiozkreg._links import KeyKind, split_key
 from aiozkreg._tree import TreeNode, format_tree, parse_tree
 from aiozkreg._tree_format import literal_repr
 
@@ -269,6 +270,11 @@ def node_properties(draw: st.DrawFn) -> dict[str, Any]:
     node_type = draw(st.none() | types | json_values)
     if node_type is not None:
         props["type"] = node_type
+    # A property and a property link of the same name cannot both be set: keep the property.
+    for key in list(props):
+        kind, name = split_key(key)
+        if kind is KeyKind.PROPERTY_LINK and name in props:
+            del props[key]
     return props
 
 
@@ -313,3 +319,15 @@ def test_parse_format_round_trip(children: dict[str, TreeNode]) -> None:
 def test_named_export_round_trip(name: str, node: TreeNode) -> None:
     """A node exported under a name parses back as that one child."""
     assert parse_tree(format_tree(node, name)) == TreeNode(children={name: node})
+
+
+@settings(max_examples=50, deadline=None)
+@given(st.dictionaries(node_names, trees, max_size=3), st.sampled_from(["\t", " ", "    "]))
+def test_one_kind_of_indentation_reads_the_same(children: dict[str, TreeNode], unit: str) -> None:
+    """Exported text re-indented with tabs only, or other spaces only, parses to the same tree."""
+    text = format_tree(TreeNode(children=children))
+    lines = [
+        unit * ((len(line) - len(line.lstrip(" "))) // 2) + line.lstrip(" ")
+        for line in text.splitlines()
+    ]
+    assert parse_tree("\n".join(lines)) == TreeNode(children=children)

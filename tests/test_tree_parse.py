@@ -130,12 +130,47 @@ def test_comments_and_blank_lines() -> None:
 
 
 def test_tabs_count_as_one() -> None:
-    """Indentation is a character count: a tab is one character."""
+    """Indentation is a character count: a tab is one character, in a text indented with tabs."""
     assert parse_tree("/a\n\t/b\n\t\t/c\n\tx = 1\n") == node(a=node({"x": 1}, b=node(c=node())))
-    assert parse_tree("/a\n\t/b\n /c\n") == node(a=node(b=node(), c=node()))
     with pytest.raises(TreeSyntaxError, match="Invalid indentation") as info:
-        parse_tree("/a\n  /b\n\t/c\n")
+        parse_tree("/a\n\t\t/b\n\t/c\n")
     assert info.value.lineno == 3
+
+
+@pytest.mark.parametrize(
+    ("text", "lineno"),
+    [
+        ("/a\n\t/b\n  /c\n", 3),  # tab = 1: c under b; tab = 8: c dedents below b
+        ("/a\n\t/b\n /c\n", 3),  # tab = 1: c beside b; tab = 8: c dedents below b
+        ("/a\n  /b\n\t/c\n", 3),  # tab = 1: no such depth; tab = 8: c under b
+        ("/a\n\t/b\n\t  /c\n    /d\n", 4),  # a tab then two spaces, then four spaces
+        ("/a\n        /b\n\t/c\n", 3),  # eight spaces, then a tab: the same only at 8
+    ],
+)
+def test_tabs_and_spaces_mixed_so_nesting_depends_on_tab_width(text: str, lineno: int) -> None:
+    """Indentation whose nesting changes with the tab width is an error naming the line."""
+    with pytest.raises(TreeSyntaxError, match="mixes tabs and spaces") as info:
+        parse_tree(text)
+    assert info.value.lineno == lineno
+    assert info.value.line == text.split("\n")[lineno - 1]
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "/a\n\t/b\n\t\t/c\n\t/d\n/e\n",  # tabs only
+        "/a\n  /b\n    /c\n  /d\n/e\n",  # spaces only
+        "/a\n   /b\n      /c\n   /d\n/e\n",  # spaces only, three a level
+        "/a\n\t/b\n\t  /c\n\t/d\n/e\n",  # a tab then spaces, the same way on every line
+        "/a\n\t/b\n\t\t/c\n\t/d\n/e\n  /f\n",  # one subtree in tabs, another in spaces
+    ],
+)
+def test_one_kind_of_indentation_reads_as_the_reference_reads_it(text: str) -> None:
+    """Tabs only, spaces only, or the same mix on every line: a tab counts as one, as in zc.zk."""
+    expected = node(
+        a=node(b=node(c=node()), d=node()), e=node(**({"f": node()} if "/f" in text else {}))
+    )
+    assert parse_tree(text) == expected
 
 
 def test_any_consistent_indentation_works() -> None:
@@ -254,9 +289,28 @@ def test_node_then_property_at_same_level_under_nested_node() -> None:
 
 
 def test_link_and_property_of_same_name_coexist() -> None:
-    """'x', 'x ->' and 'x =>' are different keys."""
-    tree = parse_tree("/a\n  x = 1\n  x -> /y\n  x => /z\n")
-    assert tree.children["a"].properties == {"x": 1, "x ->": "/y", "x =>": "/z"}
+    """'x' and 'x ->' are different keys: a link names a child, not a property."""
+    tree = parse_tree("/a\n  x = 1\n  x -> /y\n  /b\n    y -> /z\n    y => /z\n")
+    assert tree.children["a"].properties == {"x": 1, "x ->": "/y"}
+    assert tree.children["a"].children["b"].properties == {"y ->": "/z", "y =>": "/z"}
+
+
+@pytest.mark.parametrize(
+    ("text", "name"),
+    [
+        ("/a\n  x = 1\n  x => /y\n", "x"),
+        ("/a\n  x => /y\n  x = 1\n", "x"),
+        ("/a : web\n  type => /b\n", "type"),
+        ("/a\n  'x y' => /b\n  'x y' = 1\n", "x y"),
+        ("/a\n  'x =>' = 5\n  x = 1\n", "x"),
+    ],
+)
+def test_property_and_property_link_of_same_name_is_an_error(text: str, name: str) -> None:
+    """A property would hide the property link of the same name: an error naming the line."""
+    with pytest.raises(TreeSyntaxError, match="cannot both be set") as info:
+        parse_tree(text)
+    assert info.value.lineno == text.count("\n")
+    assert repr(name) in info.value.message
 
 
 def test_walk() -> None:
