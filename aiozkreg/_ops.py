@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from collections.abc import Awaitable, Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Collection, Mapping, Sequence
 from typing import Any
 
 from . import _paths
@@ -172,16 +172,19 @@ async def merge_properties(
     path: str,
     changes: Mapping[str, Any],
     check: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+    remove: Collection[str] = (),
 ) -> tuple[bytes, ZnodeStat]:
     """Merge ``changes`` into a node's properties with compare-and-set; (data, stat) written.
 
     Concurrent writers never lose each other's keys: on a version conflict
-    the node is read and merged again. ``check`` sees the merged mapping
-    before each write (and may refuse it).
+    the node is read and merged again. The keys in ``remove`` are dropped.
+    ``check`` sees the merged mapping before each write (and may refuse it).
     """
     while True:
         raw, stat = await get(session, path)
         merged = {**decode_properties(raw, path), **changes}
+        for key in remove:
+            merged.pop(key, None)
         if check is not None:
             await check(merged)
         encoded = encode_properties(merged)

@@ -2,18 +2,20 @@
 
 Property links (``'threads =>': '/fooservice threads'``) are followed on
 read: ``view['threads']`` is the linked value, ``view['threads =>']`` the
-raw link; a real key wins over a link.
+raw link; a real key wins over a link, so a write that would leave both
+(``threads`` and ``threads =>``) is refused.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
+from collections.abc import Collection, Iterable, Iterator, Mapping
 from typing import TYPE_CHECKING, Any
 
 from . import _links, _ops
 from ._encoding import decode_properties, encode_properties
 from ._errors import BadPropertyLink
 from ._sources import DataSource, PropertiesState, resolve_links
+from ._tree_node import shadowed_link
 from ._types import ZnodeStat
 from ._views import View
 
@@ -119,14 +121,16 @@ class Properties(View, PropertiesMapping):
 
     async def update(self, data: Mapping[str, Any] | None = None, /, **properties: Any) -> None:
         """Merge into the node's properties (keywords win), compare-and-set."""
-        changes = {**(data or {}), **properties}
-        await self._check_links(changes)
-        encoded, stat = await _ops.merge_properties(self._hub.session, self.real_path, changes)
-        await self._adopt(encoded, stat)
+        await edit(self, {**(data or {}), **properties})
+
+    async def remove(self, *keys: str) -> None:
+        """Remove properties, links or property links by key (absent keys are ignored)."""
+        await edit(self, {}, keys)
 
     async def set(self, data: Mapping[str, Any] | None = None, /, **properties: Any) -> None:
         """Replace the node's properties (keywords win over ``data``)."""
         new = {**(data or {}), **properties}
+        refuse_shadowed(self.real_path, new, new)
         await self._check_links(new)
         encoded = encode_properties(new)
         stat = await _ops.set_data(self._hub.session, self.real_path, encoded)
@@ -142,6 +146,39 @@ class Properties(View, PropertiesMapping):
     async def _check_links(self, new: Mapping[str, Any]) -> None:
         """Refuse (ValueError, nothing written) property links that cannot be followed."""
         await check_links(self._hub, self.path, new)
+
+
+async def edit(view: Properties, changes: Mapping[str, Any], remove: Iterable[str] = ()) -> None:
+    """Merge ``changes`` into the node's properties and drop the keys in ``remove``, in one
+    compare-and-set write (``update``, ``remove``, and ``aiozkreg set`` with ``--delete``).
+
+    Refused before anything is written (``ValueError``): a property link in
+    ``changes`` that cannot be followed, and a write that would leave a
+    property and a property link of the same name, one of them in ``changes``.
+    """
+    refuse_shadowed(view.real_path, changes, changes)
+    await view._check_links(changes)
+
+    async def check(merged: dict[str, Any]) -> None:
+        refuse_shadowed(view.real_path, merged, changes)
+
+    encoded, stat = await _ops.merge_properties(
+        view._hub.session, view.real_path, changes, check, remove=frozenset(remove)
+    )
+    await view._adopt(encoded, stat)
+
+
+def refuse_shadowed(path: str, properties: Mapping[str, Any], keys: Collection[str]) -> None:
+    """Raise ``ValueError`` if a key in ``keys`` and another in ``properties`` are a property
+    and a property link of the same name (the property would hide the link)."""
+    for key in keys:
+        name = shadowed_link(key, properties)
+        if name is not None:
+            raise ValueError(
+                f"The property {name!r} and the property link {name + _links.PROPERTY_LINK!r} "
+                f"cannot both be set on {path}: the property would hide the link. Remove one "
+                "of them first."
+            )
 
 
 async def check_links(hub: Hub, path: str, new: Mapping[str, Any]) -> None:

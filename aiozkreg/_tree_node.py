@@ -4,18 +4,20 @@ A :class:`TreeNode` is what :func:`~aiozkreg.parse_tree` returns and
 :func:`~aiozkreg.format_tree` writes: properties and children by name. What
 a tree can hold is what ZooKeeper and tree text can both carry: node names
 that are not empty, hold no ``/`` and are not ``.`` or ``..``
-(:func:`node_name_problem`), and JSON values (:func:`json_problem`).
+(:func:`node_name_problem`), JSON values (:func:`json_problem`), and
+never a property and a property link of the same name on one node
+(:func:`shadowed_link`: the property would hide the link).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Container, Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
 from . import _paths
-from ._links import KeyKind, split_key
+from ._links import PROPERTY_LINK, KeyKind, split_key
 
 
 @dataclass
@@ -97,4 +99,15 @@ def node_name_problem(name: str) -> str | None:
         return "it contains '/'"
     if name in (".", ".."):
         return "'.' and '..' are relative path parts"
+    return None
+
+
+def shadowed_link(key: str, properties: Container[str]) -> str | None:
+    """The name that ``key`` and a key of ``properties`` would both set, as a property
+    and as a property link (``'x'`` and ``'x =>'``), or None."""
+    kind, name = split_key(key)
+    if kind is KeyKind.PROPERTY_LINK and name in properties:
+        return name
+    if kind is KeyKind.PROPERTY and key + PROPERTY_LINK in properties:
+        return key
     return None

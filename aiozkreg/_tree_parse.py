@@ -81,8 +81,8 @@ import re
 from typing import Any, NamedTuple
 
 from ._errors import TreeSyntaxError
-from ._links import LINK, PROPERTY_LINK, KeyKind, split_key
-from ._tree_node import TreeNode, node_name_problem, not_json
+from ._links import LINK, PROPERTY_LINK
+from ._tree_node import TreeNode, node_name_problem, not_json, shadowed_link
 
 __all__ = [
     "QUOTES",
@@ -92,7 +92,6 @@ __all__ = [
     "parse_tree",
     "read_literal",
     "read_quoted_name",
-    "shadowed_link",
 ]
 
 QUOTES = "'\""
@@ -234,17 +233,6 @@ def _depth(indent: int, levels: list[int]) -> int | None:
             return index
         if levels[index] < indent:
             return None
-    return None
-
-
-def shadowed_link(key: str, properties: dict[str, Any]) -> str | None:
-    """The name that ``key`` and a key of ``properties`` would both set, as a property
-    and as a property link (``'x'`` and ``'x =>'``), or None."""
-    kind, name = split_key(key)
-    if kind is KeyKind.PROPERTY_LINK and name in properties:
-        return name
-    if kind is KeyKind.PROPERTY and key + PROPERTY_LINK in properties:
-        return key
     return None
 
 

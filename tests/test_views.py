@@ -291,3 +291,76 @@ async def test_unwatched_properties_write_through_links(zk: Registry) -> None:
     assert view.real_path == "/real" and view["a"] == 1
     await view.update(b=2)
     assert await zk.get_properties("/real") == {"a": 1, "b": 2}
+
+
+# --- a property and a property link of the same name cannot both be set ---------
+
+
+async def _stored(zk: Registry, path: str) -> dict[str, Any]:
+    """The node's properties as a second client reads them."""
+    async with Registry(zk.hosts) as other:
+        return await other.get_properties(path)
+
+
+@pytest.mark.parametrize(
+    "changes",
+    [
+        {"threads =>": "/shared threads"},  # a link beside the key 'threads'
+        {"x": 1, "x =>": "/fooservice threads"},  # both in one write
+    ],
+)
+async def test_update_refuses_a_property_beside_its_property_link(
+    zk: Registry, changes: dict[str, Any]
+) -> None:
+    """update() that would leave 'x' and 'x =>' raises ValueError naming both; nothing written."""
+    await zk.create("/shared", b'{"threads": 8}')
+    properties = await zk.properties("/fooservice", watch=False)
+    with pytest.raises(ValueError, match="cannot both be set on /fooservice") as info:
+        await properties.update(changes)
+    name = "threads" if "threads =>" in changes else "x"
+    assert f"{name!r}" in str(info.value) and f"{name + ' =>'!r}" in str(info.value)
+    assert await _stored(zk, "/fooservice") == FOO
+
+
+async def test_a_key_beside_an_existing_property_link_is_refused_too(zk: Registry) -> None:
+    """Setting the key 'x' where the link 'x =>' is stored is refused, with set() and update()."""
+    properties = await zk.properties("/fooservice", watch=False)
+    await properties.update({"color =>": "/fooservice favorite_color"})
+    assert properties["color"] == "red"
+    with pytest.raises(ValueError, match="cannot both be set"):
+        await properties.update(color="blue")
+    with pytest.raises(ValueError, match="cannot both be set"):
+        await properties.set({"color": "blue", "color =>": "/fooservice favorite_color"})
+    assert (await _stored(zk, "/fooservice"))["color =>"] == "/fooservice favorite_color"
+
+
+async def test_the_check_reads_the_node_not_a_stale_view(zk: Registry) -> None:
+    """A key another client wrote after the view was read still refuses the link."""
+    properties = await zk.properties("/fooservice", watch=False)
+    async with Registry(zk.hosts) as other:
+        await (await other.properties("/fooservice", watch=False)).update(limit=5)
+    assert "limit" not in properties
+    with pytest.raises(ValueError, match="cannot both be set"):
+        await properties.update({"limit =>": "/fooservice threads"})
+    assert "limit =>" not in await _stored(zk, "/fooservice")
+
+
+async def test_remove_drops_keys_and_ignores_absent_ones(zk: Registry) -> None:
+    """remove() drops properties and links in one write; a key that is not there is no error."""
+    properties = await zk.properties("/fooservice")
+    await properties.update({"db ->": "/databases/main"})
+    await properties.remove("threads", "db ->", "nope")
+    assert dict(properties) == {"database": "/databases/foomain", "favorite_color": "red"}
+    assert await _stored(zk, "/fooservice") == dict(properties)
+
+
+async def test_an_unrelated_write_is_not_blocked_by_a_conflict_already_stored(
+    zk: Registry,
+) -> None:
+    """A node another tool left with 'x' and 'x =>' still takes writes of other keys."""
+    await zk.set("/fooservice", json.dumps({**FOO, "threads =>": "/x threads"}).encode())
+    properties = await zk.properties("/fooservice", watch=False)
+    await properties.update(favorite_color="blue")
+    assert (await _stored(zk, "/fooservice"))["favorite_color"] == "blue"
+    await properties.remove("threads =>")
+    assert await _stored(zk, "/fooservice") == {**FOO, "favorite_color": "blue"}
