@@ -23,7 +23,8 @@ providers".
 from __future__ import annotations
 
 import enum
-from collections.abc import AsyncIterator, Mapping
+import re
+from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING
 
 try:
@@ -204,7 +205,7 @@ def _aimed(request: httpx.Request, provider: Provider) -> httpx.Request:
         scheme, port = "https", ssl_port
     else:
         port = provider.port
-    aimed = url.copy_with(scheme=scheme, host=provider.host, port=port)
+    aimed = _aim_url(url, scheme, provider.host, port)
     sent = httpx.Request(
         request.method,
         aimed,
@@ -215,6 +216,62 @@ def _aimed(request: httpx.Request, provider: Provider) -> httpx.Request:
     if request.headers.get("host") == url.netloc.decode("ascii"):  # httpx's own default
         sent.headers["Host"] = aimed.netloc.decode("ascii")
     return sent
+
+
+_DEFAULT_PORTS = {"http": 80, "https": 443}
+_PLAIN_HOST = re.compile(r"[a-z0-9.-]+|[0-9a-f:.]+")  # a lower-case DNS name, IPv4 or IPv6
+
+
+def _copied_url(url: httpx.URL, scheme: str, host: str, port: int) -> httpx.URL:
+    """``url`` with another scheme, host and port: httpx's own way (it parses the URL again)."""
+    return url.copy_with(scheme=scheme, host=host, port=port)
+
+
+def _replaced_url(url: httpx.URL, scheme: str, host: str, port: int) -> httpx.URL:
+    """The same as :func:`_copied_url` for a plain host, without parsing the URL again.
+
+    Re-parsing costs more than the rest of the transport's work per request;
+    this replaces the three fields of httpx's parsed form (a named tuple),
+    with the default port left out as httpx does. Used only if it gives
+    what ``copy_with`` gives (checked once, at import, by :func:`_url_aimer`).
+    """
+    if _PLAIN_HOST.fullmatch(host) is None:
+        return _copied_url(url, scheme, host, port)
+    aimed = httpx.URL.__new__(httpx.URL)
+    no_port = _DEFAULT_PORTS.get(scheme) == port
+    aimed._uri_reference = url._uri_reference._replace(
+        scheme=scheme, host=host, port=None if no_port else port
+    )
+    return aimed
+
+
+def _url_aimer() -> Callable[[httpx.URL, str, str, int], httpx.URL]:
+    """:func:`_replaced_url` if it agrees with ``copy_with`` on this httpx, else ``copy_with``."""
+    samples = [
+        ("http://echo/a/b?c=1&d=%20#f", "http", "127.0.0.1", 8080),
+        ("http://echo/", "https", "::1", 443),
+        ("https://user@echo:9/x", "http", "host-1.example", 80),
+    ]
+    try:
+        for text, scheme, host, port in samples:
+            url = httpx.URL(text)
+            fast, slow = (
+                _replaced_url(url, scheme, host, port),
+                _copied_url(url, scheme, host, port),
+            )
+            if (str(fast), fast.netloc, fast.port, fast.raw_path) != (
+                str(slow),
+                slow.netloc,
+                slow.port,
+                slow.raw_path,
+            ) or fast != slow:
+                return _copied_url
+    except Exception:  # httpx's parsed form changed: use its public way
+        return _copied_url
+    return _replaced_url
+
+
+_aim_url = _url_aimer()
 
 
 class _Lease:
