@@ -18,7 +18,7 @@ from http_servers import HttpServer, refusing, unanswered
 from waits import first_snapshot
 
 from aiozkreg import Provider, Registry
-from aiozkreg.httpx import PROVIDER_EXTENSION, ZooKeeperTransport
+from aiozkreg.httpx import PROVIDER_EXTENSION, ZooKeeperTransport, _aimed, _copied_url
 
 SERVICE = "/services/echo"
 Serve = Callable[..., Awaitable[HttpServer]]
@@ -87,6 +87,38 @@ async def spread(http: httpx.AsyncClient, n: int, path: str = "/") -> Counter[st
         response.raise_for_status()
         served[response.headers["x-server"]] += 1
     return served
+
+
+# -- where a request is aimed (no server) -------------------------------------------------
+
+AIMED = [
+    # url, provider host, port, ssl_port -> url sent, Host header
+    ("http://echo/a?b=1", "127.0.0.1", 8080, None, "http://127.0.0.1:8080/a?b=1", "127.0.0.1:8080"),
+    ("http://echo/", "::1", 8080, None, "http://[::1]:8080/", "[::1]:8080"),
+    ("http://echo/x", "10.0.0.1", 80, None, "http://10.0.0.1/x", "10.0.0.1"),
+    ("http://echo:9999/x", "10.0.0.1", 8080, None, "http://10.0.0.1:8080/x", "10.0.0.1:8080"),
+    ("http://echo/", "Node-1.Example", 8080, None, "http://node-1.example:8080/", None),
+    ("http://echo/", "10.0.0.1", 8080, 8443, "http://10.0.0.1:8080/", None),
+    ("http://echo/", "10.0.0.1", 8443, 8443, "https://10.0.0.1:8443/", "10.0.0.1:8443"),
+    ("https://echo/", "10.0.0.1", 8080, 8443, "https://10.0.0.1:8443/", None),
+    ("https://echo/", "10.0.0.1", 8080, None, "https://10.0.0.1:8080/", None),
+    ("https://echo/", "10.0.0.1", 443, None, "https://10.0.0.1/", "10.0.0.1"),
+]
+
+
+@pytest.mark.parametrize(("url", "host", "port", "ssl_port", "sent", "header"), AIMED)
+def test_a_request_is_aimed_at_its_provider(
+    url: str, host: str, port: int, ssl_port: int | None, sent: str, header: str | None
+) -> None:
+    """Scheme, host and port come from the provider (https for SSL-only); so does httpx's Host."""
+    provider = Provider(name=f"{host}:{port}", host=host, port=port, ssl_port=ssl_port)
+    request = httpx.Request("GET", url, content=b"body")
+    aimed = _aimed(request, provider)
+    assert str(aimed.url) == sent
+    assert aimed.url == _copied_url(request.url, aimed.url.scheme, host, aimed.url.port or port)
+    assert aimed.headers["host"] == (header or aimed.url.netloc.decode())
+    assert (aimed.method, aimed.read(), aimed.headers["content-length"]) == ("GET", b"body", "4")
+    assert str(request.url) == url  # the caller's request is untouched
 
 
 # -- balancing ------------------------------------------------------------------------
