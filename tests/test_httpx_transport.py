@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import ssl
 import subprocess
 import sys
 import uuid
 from collections import Counter
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -461,3 +464,26 @@ def test_importing_aiozkreg_imports_no_http_library() -> None:
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
     assert done.stdout.strip() == "[]"
+
+
+def _docs_block(containing: str) -> str:
+    """The python block of docs/discovery.md that contains ``containing``."""
+    text = (Path(__file__).resolve().parent.parent / "docs" / "discovery.md").read_text()
+    blocks = [b for b in re.findall(r"```python\n(.*?)```", text, re.S) if containing in b]
+    assert len(blocks) == 1, containing
+    return blocks[0]
+
+
+async def test_the_discovery_docs_examples_run(
+    registry: Registry, zookeeper_hosts: str, serve: Serve
+) -> None:
+    """docs/discovery.md's httpx and aiohttp examples reach a registered provider as written."""
+    server = await serve("a")
+    printed: list[str] = []
+    namespace: dict[str, Any] = {"print": lambda *a: printed.append(" ".join(map(str, a)))}
+    source = _docs_block("ZooKeeperTransport").replace('"127.0.0.1:2181"', repr(zookeeper_hosts))
+    exec(compile(source.replace("asyncio.run(main())", ""), "discovery.md", "exec"), namespace)
+    await namespace["main"]()
+    exec(compile(_docs_block("ZooKeeperResolver"), "discovery.md", "exec"), namespace)
+    await namespace["call"](registry)
+    assert printed == [f"200 {server.address}", "200"]
