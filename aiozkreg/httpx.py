@@ -23,6 +23,7 @@ providers".
 from __future__ import annotations
 
 import enum
+import logging
 import re
 from collections.abc import AsyncIterator, Callable, Mapping
 from typing import TYPE_CHECKING
@@ -45,6 +46,8 @@ if TYPE_CHECKING:
     from ._registry import Registry
 
 __all__ = ["IDEMPOTENT_METHODS", "PROVIDER_EXTENSION", "ZooKeeperTransport"]
+
+log = logging.getLogger("aiozkreg.httpx")
 
 #: The methods retried on another provider after a connect error (RFC 9110's idempotent ones).
 IDEMPOTENT_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "DELETE", "TRACE"})
@@ -148,13 +151,21 @@ class ZooKeeperTransport(httpx.AsyncBaseTransport):
             await lease.hold()
             try:
                 response = await self._inner.handle_async_request(_aimed(request, provider))
-            except _CONNECT_FAILURES:
+            except _CONNECT_FAILURES as exc:
                 await lease.release()
                 providers.note_error(provider)
                 tried.add(provider.address)
                 following = another(providers, tried) if retries else None
                 if following is None:
                     raise
+                log.debug(
+                    "%s %s: can't connect to %s (%r); trying %s.",
+                    request.method,
+                    request.url,
+                    provider.address,
+                    exc,
+                    following.address,
+                )
                 retries -= 1
                 provider = following
                 continue
@@ -162,8 +173,10 @@ class ZooKeeperTransport(httpx.AsyncBaseTransport):
                 await lease.release()
                 raise
             stream = response.stream
-            assert isinstance(stream, httpx.AsyncByteStream)
-            response.stream = _LeasedStream(stream, lease)
+            if isinstance(stream, httpx.AsyncByteStream):
+                response.stream = _LeasedStream(stream, lease)
+            else:  # no async body to hold the lease until it closes
+                await lease.release()
             response.extensions[PROVIDER_EXTENSION] = provider
             return response
 
