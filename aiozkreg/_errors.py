@@ -47,6 +47,7 @@ class Code(enum.IntEnum):
     OK = 0
     RUNTIME_INCONSISTENCY = -2  # in a failed multi: the operations after the failing one
     CONNECTION_LOSS = -4
+    MARSHALLING_ERROR = -5
     UNIMPLEMENTED = -6
     OPERATION_TIMEOUT = -7
     BAD_ARGUMENTS = -8

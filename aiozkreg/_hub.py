@@ -34,6 +34,8 @@ from ._properties import Properties
 from ._providers import Providers, ProvidersSource
 from ._session import Session
 from ._sources import ChildrenSource, DataSource, Source, Subscriber, resolve_links
+from ._subtree_source import TreeSource
+from ._subtree_view import Tree
 from ._tasks import TaskOwner
 from ._views import Children
 from ._watches import WatchKind
@@ -143,6 +145,11 @@ class Hub:
         raw = await self.read_properties(real)
         state = await resolve_links(norm, raw, self.read_linked)
         return Properties(self, None, path, state, real)
+
+    async def open_tree(self, path: str) -> Tree:
+        norm = _paths.normalize(path)
+        source = await self.source((TreeSource, norm), TreeSource)
+        return Tree(self, source, path)
 
     async def open_providers(
         self, path: str, format: WireFormat | None, strategy: Strategy, ejector: Ejector

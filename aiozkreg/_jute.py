@@ -14,6 +14,7 @@ from aiozk import protocol as _p
 from ._types import ACL, ZnodeStat
 
 INT = struct.Struct("!i")
+LONG = struct.Struct("!q")
 HEADER = struct.Struct("!ii")  # xid, opcode
 REPLY = struct.Struct("!iqi")  # xid, zxid, error code
 STAT = struct.Struct("!qqqqiiiqiiq")
@@ -36,6 +37,11 @@ SEQUENTIAL = 2
 def pack_string(value: str) -> bytes:
     raw = value.encode("utf-8")
     return INT.pack(len(raw)) + raw
+
+
+def pack_strings(values: Sequence[str]) -> bytes:
+    """A vector of strings."""
+    return INT.pack(len(values)) + b"".join(pack_string(value) for value in values)
 
 
 def pack_buffer(value: bytes | None) -> bytes:

@@ -42,7 +42,8 @@ from ._wire import (
     SetData,
 )
 
-_WATCH_TYPES = {WatchKind.CHILD: 1, WatchKind.DATA: 2, WatchKind.EXIST: 2}
+# a persistent recursive watch goes with "any" (3): 3.8 cannot read its own type (5)
+_WATCH_TYPES = {WatchKind.CHILD: 1, WatchKind.DATA: 2, WatchKind.EXIST: 2, WatchKind.RECURSIVE: 3}
 
 
 def data(session: Session, value: bytes) -> bytes:

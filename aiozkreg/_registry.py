@@ -33,6 +33,7 @@ from ._schemes import connector_for
 from ._session import Session, SessionConfig
 from ._shortcuts import Shortcuts
 from ._states import SessionState, StateStream
+from ._subtree_view import Tree
 from ._supervisor import Supervisor
 from ._tasks import TaskOwner
 from ._transport import DEFAULT_MAX_REQUEST_SIZE, Connector
@@ -292,6 +293,16 @@ class Registry(Shortcuts):
         async def open_() -> Children:
             self._check_open()
             return await self._hub.open_children(path)
+
+        return Opener(open_, close_view)
+
+    def tree(self, path: str) -> Opener[Tree]:
+        """A live mirror of the subtree at ``path`` on one persistent recursive watch
+        (awaitable, or ``async with``); see docs/api.md, "Live subtree"."""
+
+        async def open_() -> Tree:
+            self._check_open()
+            return await self._hub.open_tree(path)
 
         return Opener(open_, close_view)
 

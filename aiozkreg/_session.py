@@ -112,6 +112,7 @@ class Session:
         self.password = bytes(16)
         self.past_sessions: set[int] = set()
         self.last_zxid = 0
+        self.attach_zxid = 0  # the server's zxid when the current link was attached
         self._link: Link | None = None
         self._connected = asyncio.Event()  # a link is up (set at the end too, to wake waiters)
         self._phase = _Phase.NEW
@@ -226,6 +227,7 @@ class Session:
     def adopt(self, link: Link, new_session: bool, read_only: bool) -> None:
         """A prepared link is up: requests may use it."""
         self._link = link
+        self.attach_zxid = link.last_zxid  # what the auth and SetWatches replies carried
         self._connected.set()
         if new_session:
             log.info(

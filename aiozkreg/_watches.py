@@ -7,6 +7,11 @@ holds. A notification pops the watchers it fires; on re-attach the table is
 re-sent with SetWatches (:meth:`WatchTable.set_watches`); when the session
 expires every watcher is told ``EXPIRED`` and the table is emptied.
 
+A persistent recursive watch (``RECURSIVE``) is not used up: it hears the
+creation, deletion and data changes of every node at and below its path
+(never a children-changed event), and is re-set with SetWatches2, which
+fires nothing for what changed meanwhile.
+
 Watchers run on the protocol reader and must only record what happened
 (mark a view dirty, queue a check); user callbacks are scheduled, never
 called here. An exception from a watcher is a bug of ours and propagates.
@@ -20,7 +25,7 @@ from dataclasses import dataclass
 
 from ._errors import NoNodeError
 from ._transport import ReplyHook
-from ._wire import SetWatches
+from ._wire import SetWatches, SetWatches2
 
 _SET_WATCHES_BATCH = 128 * 1024  # bytes of paths per SetWatches request
 
@@ -29,6 +34,8 @@ class WatchKind(enum.Enum):
     DATA = "data"
     EXIST = "exist"
     CHILD = "child"
+    RECURSIVE = "persistent recursive"
+    """Every node at and below the path; not used up when it fires (ZooKeeper 3.6+)."""
 
 
 class EventType(enum.IntEnum):
@@ -119,17 +126,32 @@ class WatchTable:
         for kind in kinds:
             for watcher in self._table.pop((kind, path), ()):
                 watcher(event)
+        if event_type != EventType.CHILD:
+            for watcher in self._recursive_watchers(path):
+                watcher(event)
+
+    def _recursive_watchers(self, path: str) -> list[Watcher]:
+        found: list[Watcher] = []
+        for (kind, top), watchers in self._table.items():
+            if kind is WatchKind.RECURSIVE and (
+                path == top or top == "/" or path.startswith(top + "/")
+            ):
+                found += watchers
+        return found
 
     def expire(self) -> None:
-        """The session is gone: every watcher is told, and the table empties."""
+        """The session is gone: every watcher (persistent ones too) is told, and the table
+        empties."""
         table, self._table = self._table, {}
         for (_, path), watchers in table.items():
             for watcher in watchers:
                 watcher(WatchedEvent(EventType.EXPIRED, path))
 
-    def set_watches(self, relative_zxid: int, to_server: Callable[[str], str]) -> list[SetWatches]:
+    def set_watches(
+        self, relative_zxid: int, to_server: Callable[[str], str]
+    ) -> list[SetWatches | SetWatches2]:
         """SetWatches requests re-setting every watch (in batches the server accepts)."""
-        requests: list[SetWatches] = []
+        requests: list[SetWatches | SetWatches2] = []
         batch: dict[WatchKind, list[str]] = {kind: [] for kind in WatchKind}
         size = 0
         for kind, path in self._table:
@@ -145,7 +167,8 @@ class WatchTable:
         return requests
 
 
-def _request(relative_zxid: int, batch: dict[WatchKind, list[str]]) -> SetWatches:
-    return SetWatches(
-        relative_zxid, batch[WatchKind.DATA], batch[WatchKind.EXIST], batch[WatchKind.CHILD]
-    )
+def _request(relative_zxid: int, batch: dict[WatchKind, list[str]]) -> SetWatches | SetWatches2:
+    data, exist, child = batch[WatchKind.DATA], batch[WatchKind.EXIST], batch[WatchKind.CHILD]
+    if batch[WatchKind.RECURSIVE]:  # only servers that have them get SetWatches2
+        return SetWatches2(relative_zxid, data, exist, child, (), batch[WatchKind.RECURSIVE])
+    return SetWatches(relative_zxid, data, exist, child)

@@ -13,6 +13,7 @@ from aiozkreg import ConnectionLossError, ZKRegError, make_digest_acl
 from aiozkreg._transport import Link, LinkListener
 from aiozkreg._types import ACL, ZnodeStat
 from aiozkreg._wire import (
+    AddWatch,
     Auth,
     Check,
     CheckWatches,
@@ -34,6 +35,7 @@ from aiozkreg._wire import (
     SetACL,
     SetData,
     SetWatches,
+    SetWatches2,
 )
 
 Opener = Callable[[Connect, LinkListener], Awaitable[tuple[Link, Handshake]]]
@@ -364,6 +366,31 @@ async def transcript(opener: Opener) -> list[tuple[Any, ...]]:
     )
     await a("create c", create("/d/sw/c"))
     await a("set sw", SetData("/d/sw", b"1", -1))
+    await c("flush", Exists("/", False))
+
+    # persistent recursive watches (3.6+): creations, deletions and data changes at and
+    # below the path (never children-changed), not used up; re-set as they are by
+    # SetWatches2 (what changed meanwhile is not told); removed with type 3 (any)
+    await c("add watch", AddWatch("/d/pr"))  # on a node that does not exist yet
+    await a("pr", create("/d/pr"))
+    await a("pr/x", create("/d/pr/x"))
+    await a("set pr/x", SetData("/d/pr/x", b"1", -1))
+    await a("pr/x/y", create("/d/pr/x/y"))
+    await a("del pr/x/y", Delete("/d/pr/x/y", -1))
+    await a("set pr", SetData("/d/pr", b"2", -1))
+    await a("outside", create("/d/prz"))
+    await c("flush", Exists("/", False))
+    assert c.link is not None
+    since = c.link.last_zxid
+    c.link.abort()
+    await a("pr/missed", create("/d/pr/missed"))
+    await c.open(10**8, resume=True)
+    await c("set watches 2", SetWatches2(since, persistent_recursive=["/d/pr"]))
+    await a("pr/seen", create("/d/pr/seen"))
+    await c("remove persistent", RemoveWatches("/d/pr", 5))  # 3.8 cannot read this type
+    await c("remove", RemoveWatches("/d/pr", 3))  # "any" removes it
+    await c("remove again", RemoveWatches("/d/pr", 3))
+    await a("pr/unseen", create("/d/pr/unseen"))
     await c("flush", Exists("/", False))
 
     # sessions: CloseSession deletes the ephemerals and ends the link; no re-attach after

@@ -33,9 +33,10 @@ def watch_count(zk: Registry) -> int:
     return int(found.group(1))
 
 
-def requests_received(zk: Registry) -> int:
-    """How many requests (pings included) the server has had on ``zk``'s connection."""
-    host, port = _server(zk).rsplit(":", 1)
+def requests_received(zk: Registry, server: Registry | None = None) -> int:
+    """How many requests (pings included) the server has had on ``zk``'s connection
+    (asked through ``server``'s address when ``zk`` goes through a proxy)."""
+    host, port = _server(server or zk).rsplit(":", 1)
     for line in four_letter_word(host, int(port), "cons", timeout=5.0).splitlines():
         found = _CONS.search(line)
         if found and int(found.group(2), 16) == zk.client_id[0]:

@@ -90,6 +90,7 @@ class MemoryZooKeeper:
         min_session_timeout: float = 0.4,
         max_session_timeout: float = 60.0,
         jute_maxbuffer: int = DEFAULT_MAX_REQUEST_SIZE,
+        persistent_watches: bool = True,
     ) -> None:
         if name is None:
             name = f"zookeeper-{next(_NAMES)}"
@@ -103,6 +104,7 @@ class MemoryZooKeeper:
         self.min_session_timeout = min_session_timeout
         self.max_session_timeout = max_session_timeout
         self.jute_maxbuffer = jute_maxbuffer
+        self.persistent_watches = persistent_watches
         self._tree = Tree()
         self._sessions: dict[int, ServerSession] = {}
         self._links: set[MemoryLink] = set()
@@ -140,7 +142,8 @@ class MemoryZooKeeper:
     def watch_count(self) -> int:
         """How many watches (data, exist and child; of every session) the server holds,
         as ZooKeeper's ``mntr`` reports ``zk_watch_count``."""
-        return sum(len(link.watches) for link in self._links)
+        # a persistent recursive watch sits in both of ZooKeeper's tables: it counts twice
+        return sum(len(link.watches) + 2 * len(link.recursive) for link in self._links)
 
     def ensure_path(self, path: str) -> None:
         """Create ``path`` and its missing ancestors (world-writable), as the server itself."""

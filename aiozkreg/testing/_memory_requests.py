@@ -25,7 +25,13 @@ Observed on ZooKeeper 3.8 and mirrored here:
   the server before a request reaches these handlers; so does a multi with
   an operation the server cannot read);
 - ``SetWatches`` fires at once what changed since the client's zxid
-  (data, then exist, then child watches), then replies.
+  (data, then exist, then child watches), then replies; ``SetWatches2``
+  re-sets persistent recursive watches as they are (nothing fired);
+- ``addWatch`` (persistent recursive mode only; persistent non-recursive
+  watches are not emulated) succeeds on any path, existing or not; a
+  server made with ``persistent_watches=False`` answers UNIMPLEMENTED, as
+  ZooKeeper 3.5 does; ``removeWatches`` of type "any" removes it too (3.8
+  answers the persistent types, 4 and 5, with a marshalling error).
 """
 
 from __future__ import annotations
@@ -36,6 +42,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .._errors import Code, ConnectionLossError
 from .._types import ACL, ZnodeStat
 from .._wire import (
+    PERSISTENT_RECURSIVE,
+    AddWatch,
     Auth,
     Check,
     CheckWatches,
@@ -55,6 +63,7 @@ from .._wire import (
     SetACL,
     SetData,
     SetWatches,
+    SetWatches2,
     Sync,
 )
 from ._memory_acl import ADMIN, READ, Fault, check_acl, digest_id
@@ -67,6 +76,8 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 _OpResult = str | ZnodeStat | int | None  # a multi operation's value, or its error code
 _WATCH_TYPES: dict[int, tuple[bool, ...]] = {1: (True,), 2: (False,), 3: (True, False)}
+_ANY = 3
+_PERSISTENT_TYPES = (4, 5)
 
 Apply = Callable[[int, int, list[Trigger]], _T]
 
@@ -105,8 +116,10 @@ class Requests:
                 self._read(link, key, lambda: self._get_acl(link, request))
             case Sync():
                 link.queue_reply(key, Code.OK, self.tree.zxid, request.path)
-            case SetWatches():
+            case SetWatches() | SetWatches2():
                 self._set_watches(link, key, request)
+            case AddWatch():
+                self._add_watch(link, key, request)
             case RemoveWatches() | CheckWatches():
                 self._remove_watches(link, key, request)
             case Auth():
@@ -277,7 +290,16 @@ class Requests:
 
     # -- watches ---------------------------------------------------------------------------
 
-    def _set_watches(self, link: MemoryLink, key: int, req: SetWatches) -> None:
+    def _add_watch(self, link: MemoryLink, key: int, req: AddWatch) -> None:
+        """A persistent recursive watch (on a node that may not exist yet); a server
+        made without persistent watches answers as ZooKeeper 3.5 does."""
+        if not self.server.persistent_watches or req.mode != PERSISTENT_RECURSIVE:
+            link.queue_reply(key, Code.UNIMPLEMENTED, self.tree.zxid)
+            return
+        self.server._watches.add_recursive(link, req.path)
+        link.queue_reply(key, Code.OK, self.tree.zxid)
+
+    def _set_watches(self, link: MemoryLink, key: int, req: SetWatches | SetWatches2) -> None:
         since = req.relative_zxid
         for path in req.data:
             node = self.tree.get(path)
@@ -300,17 +322,25 @@ class Requests:
                 link.queue_event(CHILD, path)
             else:
                 self.server._watches.add(link, path, child=True)
+        if isinstance(req, SetWatches2):  # persistent ones are re-set as they are
+            for path in req.persistent_recursive:
+                self.server._watches.add_recursive(link, path)
         link.queue_reply(key, Code.OK, self.tree.zxid)
 
     def _remove_watches(
         self, link: MemoryLink, key: int, req: RemoveWatches | CheckWatches
     ) -> None:
         kinds = _WATCH_TYPES.get(req.kind)
+        remove = isinstance(req, RemoveWatches)
+        if req.kind in _PERSISTENT_TYPES:  # 3.8 cannot read these: "any" removes them
+            link.queue_reply(key, Code.MARSHALLING_ERROR, self.tree.zxid)
+            return
         if kinds is None:
             link.queue_reply(key, Code.BAD_ARGUMENTS, self.tree.zxid)
             return
-        remove = isinstance(req, RemoveWatches)
         found = [self.server._watches.holds(link, req.path, child=c, remove=remove) for c in kinds]
+        if req.kind == _ANY:
+            found.append(self.server._watches.holds_recursive(link, req.path, remove=remove))
         link.queue_reply(key, Code.OK if any(found) else Code.NO_WATCHER, self.tree.zxid)
 
     # -- session -----------------------------------------------------------------------------

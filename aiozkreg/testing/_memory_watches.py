@@ -5,6 +5,11 @@ its watches again with ``SetWatches``); data and exist watches share one
 table (an ``exists`` watch on a missing node waits there for the create),
 child watches have their own. A change's triggers take the watches they
 fire; a link that goes away takes its watches with it.
+
+A persistent recursive watch (``addWatch``, 3.6+) is not taken when it
+fires: it hears creations, deletions and data changes at and below its
+path (never a children-changed event). A link gets one event per change,
+however many of its watches match.
 """
 
 from __future__ import annotations
@@ -21,10 +26,34 @@ if TYPE_CHECKING:
 class Watches:
     """(child watch?, server path) -> the links holding that watch."""
 
-    __slots__ = ("_table",)
+    __slots__ = ("_recursive", "_table")
 
     def __init__(self) -> None:
         self._table: dict[bool, dict[str, dict[MemoryLink, None]]] = {False: {}, True: {}}
+        self._recursive: dict[str, dict[MemoryLink, None]] = {}
+
+    def add_recursive(self, link: MemoryLink, path: str) -> None:
+        self._recursive.setdefault(path, {})[link] = None
+        link.recursive.add(path)
+
+    def holds_recursive(self, link: MemoryLink, path: str, *, remove: bool) -> bool:
+        """Whether ``link`` holds a persistent recursive watch on ``path``; drop it."""
+        watchers = self._recursive.get(path)
+        if watchers is None or link not in watchers:
+            return False
+        if remove:
+            del watchers[link]
+            if not watchers:
+                del self._recursive[path]
+            link.recursive.discard(path)
+        return True
+
+    def _recursive_links(self, path: str) -> list[MemoryLink]:
+        found: list[MemoryLink] = []
+        for top, watchers in self._recursive.items():
+            if path == top or top == "/" or path.startswith(top + "/"):
+                found += watchers
+        return found
 
     def add(self, link: MemoryLink, path: str, *, child: bool) -> None:
         self._table[child].setdefault(path, {})[link] = None
@@ -51,6 +80,8 @@ class Watches:
                 if not watchers:
                     del self._table[child][path]
         link.watches.clear()
+        for path in list(link.recursive):
+            self.holds_recursive(link, path, remove=True)
 
     def _take(self, path: str, *, child: bool) -> dict[MemoryLink, None]:
         watchers = self._table[child].pop(path, {})
@@ -74,6 +105,9 @@ class Watches:
                     watchers.setdefault(link, None)  # one event per link
             else:
                 watchers = self._take(path, child=False)
+            if kind != CHILD:
+                for link in self._recursive_links(path):
+                    watchers.setdefault(link, None)  # one event per link
             for link in watchers:
                 if may_read(acl, link.ids):
                     link.queue_event(kind, path)
