@@ -380,3 +380,63 @@ async def test_fallback_watches_each_node() -> None:
                 ]
     finally:
         memory.close()
+
+
+async def test_a_tree_opened_after_a_write_shows_it(writer: Registry, zk: Registry) -> None:
+    """A second tree of a watched path, opened right after this registry's write returned,
+    has that write (the shared mirror is waited for, not handed out stale)."""
+    async with zk.tree("/svc") as first:
+        await zk.set("/svc/s0/p0", b'{"fresh": 1}')
+        await zk.create("/svc/s0/p9", b'{"new": 1}')
+        async with zk.tree("/svc") as second:
+            assert second["/svc/s0/p0"].data == b'{"fresh": 1}'
+            assert "/svc/s0/p9" in second and "p9" in second["/svc/s0"].children
+        assert first["/svc/s0/p0"].properties == {"fresh": 1}
+
+
+async def test_unreadable_nodes_are_left_out(hosts: str) -> None:
+    """A node below the root this session may not read is not in the tree (nor listed by
+    its parent); the rest is mirrored and followed."""
+    async with (
+        Registry(hosts, auth=[("digest", "admin:secret")]) as admin,
+        Registry(hosts) as zk,
+    ):
+        await _populate(admin)
+        secret = [make_digest_acl("admin", "secret", Perm.ALL)]
+        await admin.create("/svc/s0/hidden", b'{"password": "x"}', acl=secret)
+        try:
+            async with zk.tree("/svc") as tree:
+                assert "/svc/s0/hidden" not in tree
+                assert "hidden" not in tree["/svc/s0"].children
+                assert len(tree) == NODES
+                changes = tree.changes()
+                await admin.set("/svc/s1", b'{"still": "followed"}')
+                assert await _take(changes, 1) == [("updated", "/svc/s1")]
+        finally:
+            await admin.delete("/svc/s0/hidden")  # the harness's clean-up may not read it
+
+
+async def test_bad_arguments_are_refused(writer: Registry, zk: Registry) -> None:
+    """A malformed path, a missing root and a buffer below 1 are clear errors."""
+    from aiozkreg import InvalidPathError, NoNodeError
+
+    with pytest.raises(InvalidPathError):
+        await zk.tree("svc")
+    with pytest.raises(NoNodeError):
+        await zk.tree("/nothing/here")
+    async with zk.tree("/svc") as tree:
+        with pytest.raises(ValueError, match="buffer"):
+            tree.changes(buffer=0)
+
+
+async def test_nodes_read_as_written(writer: Registry, zk: Registry) -> None:
+    """A node's data, properties, stat, children and ephemeral flag are what a second
+    client reads from the server."""
+    await writer.create("/svc/s0/live", b'{"port": 8080}', ephemeral=True)
+    async with zk.tree("/svc") as tree:
+        node = tree["/svc/s0/live"]
+        data, stat = await writer.get("/svc/s0/live")
+        assert (node.data, node.stat, node.properties) == (data, stat, {"port": 8080})
+        assert node.ephemeral and not tree["/svc/s0"].ephemeral
+        assert tree["/svc/s0"].children == tuple(sorted(await writer.get_children("/svc/s0")))
+        assert list(tree)[:3] == ["/svc", "/svc/s0", "/svc/s0/live"]
