@@ -17,7 +17,9 @@ from typing import Any, Literal
 
 from . import _paths
 from ._encoding import decode_properties
+from ._formats import WireFormat, decode_provider, wire_format
 from ._pmap import PMap
+from ._provider import Provider
 from ._types import ZnodeStat
 
 ChangeKind = Literal["added", "updated", "removed", "resync"]
@@ -95,6 +97,28 @@ class TreeSnapshot(Mapping[str, TreeNode]):
         return Mapping.__eq__(self, other)
 
     __hash__ = None  # type: ignore[assignment]
+
+    def providers(
+        self, path: str, *, format: str | WireFormat | None = None, available: bool = True
+    ) -> tuple[Provider, ...]:
+        """The providers registered under ``path`` (a service's providers node), as a
+        provider set of it reads them: each child's layout detected (or ``format``),
+        children that are no provider or malformed left out, in name order; only the
+        available ones unless ``available=False``. Empty if ``path`` is not in the tree."""
+        node = self._nodes.get(path)
+        if node is None:
+            return ()
+        chosen = wire_format(format) if format is not None else None
+        found: list[Provider] = []
+        for name in node.children:
+            child = self._nodes[_paths.join(path, name)]
+            try:
+                provider = decode_provider(name, child.data, chosen)
+            except ValueError:
+                continue  # malformed: a provider set skips it too (and says so)
+            if provider is not None and (provider.available or not available):
+                found.append(provider)
+        return tuple(found)
 
     def __repr__(self) -> str:
         return f"<TreeSnapshot {self.root}: {len(self)} nodes>"

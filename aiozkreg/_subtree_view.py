@@ -13,6 +13,8 @@ from collections import deque
 from collections.abc import AsyncIterator, Iterator, Mapping
 from typing import TYPE_CHECKING
 
+from ._formats import WireFormat
+from ._provider import Provider
 from ._subtree import TreeChange, TreeNode, TreeSnapshot
 from ._views import View
 
@@ -64,6 +66,12 @@ class Tree(View, Mapping[str, TreeNode]):
 
     def __iter__(self) -> Iterator[str]:
         return iter(self._tree())
+
+    def providers(
+        self, path: str, *, format: str | WireFormat | None = None, available: bool = True
+    ) -> tuple[Provider, ...]:
+        """The providers under ``path`` now: see :meth:`TreeSnapshot.providers`."""
+        return self._tree().providers(path, format=format, available=available)
 
     __eq__ = Mapping.__eq__
     __hash__ = None  # type: ignore[assignment]

@@ -5,8 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
 import random
+import sys
 from collections.abc import AsyncIterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,7 +18,9 @@ from waits import first_snapshot, until_states
 
 from aiozkreg import (
     ACL,
+    InvalidPathError,
     NoAuthError,
+    NoNodeError,
     Perm,
     Registry,
     SessionState,
@@ -30,6 +35,7 @@ from aiozkreg.testing import FaultProxy, MemoryZooKeeper, expire_session
 SERVICES = 3
 PROVIDERS = 3
 NODES = 1 + SERVICES * (1 + PROVIDERS)
+EXAMPLE = Path(__file__).resolve().parent.parent / "examples" / "service_table.py"
 
 
 async def _populate(zk: Registry, root: str = "/svc") -> None:
@@ -418,8 +424,6 @@ async def test_unreadable_nodes_are_left_out(hosts: str) -> None:
 
 async def test_bad_arguments_are_refused(writer: Registry, zk: Registry) -> None:
     """A malformed path, a missing root and a buffer below 1 are clear errors."""
-    from aiozkreg import InvalidPathError, NoNodeError
-
     with pytest.raises(InvalidPathError):
         await zk.tree("svc")
     with pytest.raises(NoNodeError):
@@ -440,3 +444,54 @@ async def test_nodes_read_as_written(writer: Registry, zk: Registry) -> None:
         assert node.ephemeral and not tree["/svc/s0"].ephemeral
         assert tree["/svc/s0"].children == tuple(sorted(await writer.get_children("/svc/s0")))
         assert list(tree)[:3] == ["/svc", "/svc/s0", "/svc/s0/live"]
+
+
+async def test_one_tree_lists_every_services_providers(hosts: str) -> None:
+    """tree.providers(path) gives, for each service under the root, what a provider set
+    of that path gives (each layout read, disabled ones out), and follows changes."""
+    async with Registry(hosts) as services, Registry(hosts) as zk:
+        for service in ("echo", "db", "log"):
+            await services.ensure_path(f"/services/{service}/providers")
+        await services.register("/services/echo/providers", "10.0.0.1:8080", weight=2)
+        await services.register("/services/echo/providers", "10.0.0.2:8080", enabled=False)
+        await services.register("/services/db/providers", "10.0.1.1:5432", format="curator")
+        await services.register("/services/log/providers", "10.0.2.1:514", format="serverset")
+        async with zk.tree("/services") as tree:
+            for service in tree["/services"].children:
+                path = f"/services/{service}/providers"
+                async with zk.providers(path) as providers:
+                    assert tree.providers(path) == tuple(providers)
+                    assert tree.providers(path, available=False) == providers.all
+            assert [p.address for p in tree.providers("/services/echo/providers")] == [
+                "10.0.0.1:8080"
+            ]
+            assert tree.providers("/services/none") == ()
+            changes = tree.changes()
+            await services.register("/services/echo/providers", "10.0.0.3:8080")
+            await _take(changes, 1)
+            assert len(tree.providers("/services/echo/providers")) == 2
+
+
+async def test_service_table_example(zookeeper_hosts: str) -> None:
+    """examples/service_table.py follows three services' providers with one tree until it
+    has all six, then cleans up."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(EXAMPLE),
+        "/table",
+        "6",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+        env={**os.environ, "AIOZKREG_HOSTS": zookeeper_hosts},
+    )
+    out, _ = await asyncio.wait_for(proc.communicate(), 60)
+    lines = out.decode().splitlines()
+    assert proc.returncode == 0, lines
+    assert lines[0] == "db: - | echo: - | search: -"
+    assert lines[-2] == (
+        "db: 10.0.0.1:8080, 10.0.0.4:8080 | echo: 10.0.0.0:8080, 10.0.0.3:8080"
+        " | search: 10.0.0.2:8080, 10.0.0.5:8080"
+    )
+    assert lines[-1] == "one tree follows 13 nodes"
+    async with Registry(zookeeper_hosts) as zk:
+        assert await zk.exists("/table") is None
