@@ -13,6 +13,11 @@ print as ``P remove property link K V``, ``P N property link change from A
 to B`` and ``P add property link K V`` (the reference lumped them in with
 properties). Properties are compared as JSON (:func:`same_json`), so ``1``,
 ``1.0`` and ``True`` differ while key order does not matter.
+
+An import, dry or real, also reports each property link of the text that
+cannot be followed once the text is in place (``_link_check.py``):
+``P property link K V cannot be followed: WHY`` (``note`` is WHY). zc.zk
+printed nothing of the kind.
 """
 
 from __future__ import annotations
@@ -45,6 +50,7 @@ class ChangeAction(StrEnum):
     WOULD_NOT_DELETE_EPHEMERAL = "would_not_delete_ephemeral"
     NOT_DELETING_EPHEMERAL = "not_deleting_ephemeral"
     EPHEMERAL_DESCENDANT = "ephemeral_descendant"
+    BAD_PROPERTY_LINK = "bad_property_link"
 
 
 _TEMPLATES = {
@@ -63,6 +69,7 @@ _TEMPLATES = {
     ChangeAction.WOULD_NOT_DELETE_EPHEMERAL: "wouldn't delete {path} because it's ephemeral.",
     ChangeAction.NOT_DELETING_EPHEMERAL: "Not deleting {path} because it's ephemeral.",
     ChangeAction.EPHEMERAL_DESCENDANT: "{path} not deleted due to ephemeral descendent.",
+    ChangeAction.BAD_PROPERTY_LINK: "{path} property link {key} {new} cannot be followed: {note}",
 }
 
 
@@ -73,7 +80,8 @@ class Change:
     ``key`` is the property key as stored (``'main ->'`` for a link),
     ``old`` and ``new`` its values before and after; all three are None
     for node-level changes. Link-change lines name the link without its
-    ``' ->'`` (or ``' =>'``), as the reference did.
+    ``' ->'`` (or ``' =>'``), as the reference did. ``note`` says why, for
+    a warning (a property link that cannot be followed).
     """
 
     action: ChangeAction
@@ -81,11 +89,17 @@ class Change:
     key: str | None = None
     old: Any = None
     new: Any = None
+    note: str | None = None
 
     def __str__(self) -> str:
         key = self.key or ""
         return _TEMPLATES[self.action].format(
-            path=self.path, key=key, name=split_key(key)[1], old=self.old, new=self.new
+            path=self.path,
+            key=key,
+            name=split_key(key)[1],
+            old=self.old,
+            new=self.new,
+            note=self.note,
         )
 
 

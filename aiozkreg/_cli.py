@@ -7,6 +7,10 @@ error); 2 bad input (arguments, tree text, literals), found before anything
 is written; 130 interrupted (``aiozkreg watch`` exits 0 on Ctrl-C). Errors
 are one line on stderr, ``PROG: error: MESSAGE``; ``--debug`` adds the
 traceback and the library's log. See docs/cli.md.
+
+A command's input is read before its event loop starts (``Command.prepare``):
+there, Ctrl-C is Python's ``KeyboardInterrupt`` at once, even in a blocking
+read of a terminal.
 """
 
 from __future__ import annotations
@@ -21,10 +25,9 @@ import sys
 import traceback
 from collections.abc import Sequence
 from pathlib import Path
-from typing import NoReturn
+from typing import Any, NoReturn
 
-from . import __version__
-from ._cli_common import Command, CommandError, Handler, UsageError, add_common
+from ._cli_common import Command, CommandError, Handler, Prepare, UsageError, add_common
 from ._cli_set import SET
 from ._cli_tree import EXPORT, GRAPH, IMPORT, VALIDATE
 from ._cli_watch import WATCH
@@ -38,6 +41,19 @@ class _Parser(argparse.ArgumentParser):
 
     def error(self, message: str) -> NoReturn:
         raise UsageError(f"{message} (see '{self.prog} --help')", self.prog)
+
+
+class _Version(argparse.Action):
+    """``--version``: looks the version up only when asked (importlib.metadata is slow)."""
+
+    def __init__(self, option_strings: Sequence[str], dest: str, **kwargs: Any) -> None:
+        super().__init__(option_strings, dest, nargs=0, default=argparse.SUPPRESS, **kwargs)
+
+    def __call__(self, parser: argparse.ArgumentParser, *args: object) -> None:
+        from . import __version__
+
+        print(f"aiozkreg {__version__}")
+        parser.exit()
 
 
 DEMO = Path(__file__).resolve().parent.parent / "examples" / "demo.py"
@@ -121,11 +137,17 @@ def _run(parser: argparse.ArgumentParser, argv: Sequence[str] | None) -> int:
         return 2
     except SystemExit as exc:  # --help, --version
         return exc.code if isinstance(exc.code, int) else 0
-    prog = getattr(args, "prog", prog)
+    except KeyboardInterrupt:
+        print(f"{prog}: error: interrupted", file=sys.stderr)
+        return 130
+    prog = args.prog = getattr(args, "prog", prog)
     debug = getattr(args, "debug", False)
     _configure_logging(debug)
     handler: Handler = args.handler
+    prepare: Prepare | None = args.prepare
     try:
+        if prepare is not None:
+            prepare(args)  # reads input: outside the event loop, so one Ctrl-C ends it
         return asyncio.run(handler(args))
     except BrokenPipeError:  # stdout closed early (| head): stop quietly
         with contextlib.suppress(OSError):
@@ -153,7 +175,7 @@ def _outcome(exc: BaseException) -> tuple[int, str]:
 def _script(name: str, command: Command) -> _Parser:
     parser = _Parser(prog=name, description=command.doc)
     command.arguments(parser)
-    parser.set_defaults(handler=command.handler)
+    parser.set_defaults(handler=command.handler, prepare=command.prepare)
     return parser
 
 
@@ -184,7 +206,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         description="aiozkreg: ZooKeeper service registry tools. "
         "'aiozkreg COMMAND --help' shows each command's options.",
     )
-    parser.add_argument("--version", action="version", version=f"aiozkreg {__version__}")
+    parser.add_argument("--version", action=_Version, help="show the version and exit")
     add_common(parser, connects=False)
     commands = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for command in COMMANDS:
@@ -192,5 +214,5 @@ def main(argv: Sequence[str] | None = None) -> int:
             command.name, help=command.doc.split(".")[0], description=command.doc
         )
         command.arguments(sub)
-        sub.set_defaults(handler=command.handler, prog=sub.prog)
+        sub.set_defaults(handler=command.handler, prepare=command.prepare, prog=sub.prog)
     return _run(parser, argv)

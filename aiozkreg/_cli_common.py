@@ -21,6 +21,8 @@ DEFAULT_TIMEOUT = 10.0
 
 Handler = Callable[[argparse.Namespace], Coroutine[object, None, int]]
 """A command's work: given the parsed arguments, returns the exit status."""
+Prepare = Callable[[argparse.Namespace], None]
+"""What a command does before the event loop starts: read its input (see :class:`Command`)."""
 
 
 @dataclass(frozen=True)
@@ -29,12 +31,17 @@ class Command:
 
     ``doc`` is its description (its first sentence the one-line help);
     ``arguments`` adds its arguments to a parser; ``handler`` does the work.
+    ``prepare``, if any, runs first, outside the event loop: it reads the
+    input (standard input included) and checks it, so that one Ctrl-C ends
+    a read from a terminal (under ``asyncio.run`` the first one only cancels
+    the main task, which a blocking read never notices).
     """
 
     name: str
     doc: str
     arguments: Callable[[argparse.ArgumentParser], None]
     handler: Handler
+    prepare: Prepare | None = None
 
 
 class UsageError(Exception):
@@ -117,10 +124,16 @@ async def connected(args: argparse.Namespace) -> AsyncIterator[Registry]:
         await zk.close()
 
 
-def read_text(name: str) -> tuple[str, str]:
-    """``(text, source name)`` of a file argument (``-``: stdin)."""
+def read_text(name: str, prog: str) -> tuple[str, str]:
+    """``(text, source name)`` of a file argument (``-``: stdin; from a terminal, says so)."""
     try:
         if name == "-":
+            if sys.stdin.isatty():
+                print(
+                    f"{prog}: reading tree text from the terminal (Ctrl-D ends it)",
+                    file=sys.stderr,
+                    flush=True,
+                )
             return sys.stdin.read(), "<stdin>"
         return Path(name).read_text(encoding="utf-8"), name
     except UnicodeDecodeError as exc:

@@ -1,8 +1,9 @@
 """``zookeeper_set_property`` (``aiozkreg set``): update some properties of a node.
 
 Each ``NAME=LITERAL`` names a property, link or property link as tree text
-does and gives its value as a Python literal; every one is checked before
-anything is written.
+does and gives its value as a Python literal; each ``--delete NAME`` names
+one to remove. Every one is checked before anything is written, and all
+go in one compare-and-set write.
 """
 
 from __future__ import annotations
@@ -22,6 +23,7 @@ from ._cli_common import (
     zk_path,
 )
 from ._links import LINK, PROPERTY_LINK
+from ._properties import edit
 from ._tree_format import name_text
 from ._tree_parse import (
     QUOTES,
@@ -32,7 +34,7 @@ from ._tree_parse import (
     read_quoted_name,
 )
 
-__all__ = ["SET", "parse_assignment"]
+__all__ = ["SET", "parse_assignment", "parse_name"]
 
 _ASSIGNMENT = re.compile(r"(?P<name>.*?)=(?!>)(?P<value>.*)", re.DOTALL)
 _LINK_NAME = re.compile(r"(?P<name>\S+)\s+(?P<arrow>->|=>)")
@@ -92,6 +94,34 @@ def parse_assignment(argument: str) -> tuple[str, Any]:
         raise UsageError(f"bad value for {name!r}: {exc}{hint}") from exc
 
 
+def parse_name(argument: str) -> str:
+    """``NAME`` (of ``--delete NAME``) -> the key, read as ``parse_assignment`` reads names:
+    ``'db ->'`` is the link db, ``'threads =>'`` the property link threads."""
+    text = argument.strip()
+    if text[:1] in QUOTES:
+        try:
+            name, rest = read_quoted_name(text)
+        except LineError:
+            rest = "?"
+        if rest.strip() not in ("", "->", "=>"):
+            raise UsageError(
+                f"expected a NAME to delete, got {argument!r} (a quoted name is a one-line "
+                "Python string literal, optionally followed by ' ->' or ' =>')"
+            )
+        return name + _SUFFIX.get(rest.strip(), "")
+    link = _LINK_NAME.fullmatch(text)
+    bare = link["name"] if link else text
+    if not is_bare_name(bare):
+        hint = ""
+        if "=" in bare:
+            hint = " (NAME=LITERAL arguments go before --delete)"
+        raise UsageError(
+            f"{argument!r} is not a NAME to delete{hint}; a name with blanks or '=', or "
+            f"starting with '#', '/' or a quote, is quoted as tree text does: \"{name_text(bare)}\""
+        )
+    return bare + (_SUFFIX[link["arrow"]] if link else "")
+
+
 def _set_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "-q", "--quiet", action="store_true", help="do not print the node afterwards"
@@ -101,25 +131,40 @@ def _set_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "assignments",
         metavar="NAME=LITERAL",
-        nargs="+",
+        nargs="*",
         help="a Python literal (quote strings: \"comment='ok'\"); 'NAME ->=' sets a link, "
         "'NAME =>=' a property link; a name with blanks or '=', or starting with '#', '/' or "
         "a quote, is written as a Python string: \"'my key'=1\"",
+    )
+    parser.add_argument(
+        "--delete",
+        metavar="NAME",
+        nargs="+",
+        action="extend",
+        default=[],
+        help="remove these properties ('NAME ->': a link, 'NAME =>': a property link); "
+        "names that are not there are ignored",
     )
     add_common(parser)
 
 
 async def _set(args: argparse.Namespace) -> int:
+    if not args.assignments and not args.delete:
+        raise UsageError("give at least one NAME=LITERAL or --delete NAME")
     updates: dict[str, Any] = {}
     for argument in args.assignments:
         name, value = parse_assignment(argument)
         if name in updates:
             raise UsageError(f"{name!r} is given twice")
         updates[name] = value
+    removals = [parse_name(argument) for argument in args.delete]
+    for name in removals:
+        if name in updates:
+            raise UsageError(f"{name!r} is both set and deleted")
     async with connected(args) as zk:
         # Resolved here: a watch=False view writes to the path it was given.
         properties = await zk.properties(await zk.resolve(args.path), watch=False)
-        await properties.update(updates)
+        await edit(properties, updates, removals)
         raw = properties.raw
     if not args.quiet:
         write("".join(f"{line}\n" for line in node_text(args.path, raw)), None)
@@ -128,8 +173,9 @@ async def _set(args: argparse.Namespace) -> int:
 
 SET = Command(
     "set",
-    "Update properties of the node at PATH (a merge: other properties stay), then print the "
-    "node's properties. Every NAME=LITERAL is checked before anything is written.",
+    "Update properties of the node at PATH (a merge: other properties stay), remove those "
+    "named by --delete, then print the node's properties. Every argument is checked before "
+    "anything is written.",
     _set_args,
     _set,
 )

@@ -23,6 +23,7 @@ from ._cli_common import (
 )
 from ._errors import TreeSyntaxError, ZKRegError
 from ._graph import build_graph, to_dot, to_mermaid
+from ._link_check import unfollowable_in_file
 from ._registry import Registry
 from ._tree_node import node_name_problem
 from ._tree_parse import parse_tree
@@ -81,14 +82,21 @@ def _export_args(parser: argparse.ArgumentParser) -> None:
 
 async def _export(args: argparse.Namespace) -> int:
     async with connected(args) as zk:
-        text = await _export_text(zk, args.path, ephemeral=args.ephemeral, name=args.name)
-    write(text, args.output)
+        real = await zk.resolve(args.path)
+        text = await _export_text(zk, real, ephemeral=args.ephemeral, name=args.name)
+    write(_link_note("#", args.path, real) + text, args.output)
     return 0
+
+
+def _link_note(comment: str, path: str, real: str) -> str:
+    """A comment line saying that ``path`` is a link to ``real`` (nothing if it is not)."""
+    return f"{comment} {path} is a link to {real}\n" if real != _paths.normalize(path) else ""
 
 
 EXPORT = Command(
     "export",
-    "Print the tree at PATH as tree text (the format zookeeper_import reads).",
+    "Print the tree at PATH as tree text (the format zookeeper_import reads). A PATH "
+    "through symlinks is followed; a comment line then names the node shown.",
     _export_args,
     _export,
 )
@@ -134,13 +142,17 @@ def _import_args(parser: argparse.ArgumentParser) -> None:
     add_common(parser)
 
 
+def _read_tree(args: argparse.Namespace) -> None:
+    """Read FILE (before connecting): ``args.text``; every syntax error is bad input."""
+    args.text, source = read_text(args.file, args.prog)
+    args.tree = parse(args.text, source)
+
+
 async def _import(args: argparse.Namespace) -> int:
-    text, source = read_text(args.file)
-    parse(text, source)  # every syntax error before connecting
     acl = [ACL(args.permission, "world", "anyone")]
     async with connected(args) as zk:
         changes = await zk.import_tree(
-            text, args.path, trim=args.trim, acl=acl, dry_run=args.dry_run
+            args.text, args.path, trim=args.trim, acl=acl, dry_run=args.dry_run
         )
     write("".join(f"{change}\n" for change in changes), None)
     return 0
@@ -149,9 +161,11 @@ async def _import(args: argparse.Namespace) -> int:
 IMPORT = Command(
     "import",
     "Make the tree at PATH match the tree text in FILE: create missing nodes, replace the "
-    "data of existing ones. Prints one line per reported change.",
+    "data of existing ones. Prints one line per reported change, and one per property "
+    "link that cannot be followed afterwards.",
     _import_args,
     _import,
+    _read_tree,
 )
 
 
@@ -160,19 +174,40 @@ IMPORT = Command(
 
 def _validate_args(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("file", metavar="FILE", help="tree file, or - for stdin")
+    parser.add_argument(
+        "path",
+        metavar="PATH",
+        nargs="?",
+        default="/",
+        type=zk_path,
+        help="where the tree is to be imported (default /): absolute property-link "
+        "targets are placed with it",
+    )
     add_common(parser, connects=False)
 
 
+def _check_file(args: argparse.Namespace) -> None:
+    """The whole check, before any event loop: the text, then its property links."""
+    args.text, source = read_text(args.file, args.prog)
+    tree = parse(args.text, source)
+    for change in unfollowable_in_file(tree, args.path.rstrip("/") or "/"):
+        raise UsageError(
+            f"{source}: {change.path}: the property link {change.key!r} "
+            f"({change.new!r}) cannot be followed: {change.note}"
+        )
+
+
 async def _validate(args: argparse.Namespace) -> int:
-    parse(*read_text(args.file))
-    return 0
+    return 0  # _check_file did it all
 
 
 VALIDATE = Command(
     "validate",
-    "Check tree text. Prints nothing and exits 0 when it is valid.",
+    "Check tree text, and the property links that stay inside it. Prints nothing and "
+    "exits 0 when it is valid.",
     _validate_args,
     _validate,
+    _check_file,
 )
 
 
@@ -193,30 +228,44 @@ def _graph_args(parser: argparse.ArgumentParser) -> None:
     add_common(parser)
 
 
-async def _graph(args: argparse.Namespace) -> int:
+def _graph_input(args: argparse.Namespace) -> None:
+    """Check the arguments, and read the tree file if one is given (before connecting)."""
     if args.file is not None:
         if args.hosts is not None:
             raise UsageError("give either --file FILE or HOSTS [PATH], not both")
-        tree, base = parse(*read_text(args.file)), "/"
+        _read_tree(args)
     elif args.hosts is None:
         raise UsageError("give HOSTS [PATH] (a live tree) or --file FILE (a tree file)")
+
+
+async def _graph(args: argparse.Namespace) -> int:
+    note = ""
+    if args.file is not None:
+        tree, base = args.tree, "/"
     else:
         async with connected(args) as zk:
-            text = await _export_text(zk, args.path, ephemeral=args.ephemeral)
+            real = await zk.resolve(args.path)
+            text = await _export_text(zk, real, ephemeral=args.ephemeral)
         try:
             tree = parse_tree(text)
         except TreeSyntaxError as exc:
-            raise CommandError(f"the tree at {args.path} cannot be read back: {exc}") from exc
-        base = _paths.split(args.path.rstrip("/") or "/")[0]
+            raise CommandError(f"the tree at {real} cannot be read back: {exc}") from exc
+        base = _paths.split(real)[0]
+        note = _link_note("  //" if args.format == "dot" else "  %%", args.path, real)
     graph = build_graph(tree, base)
-    write(to_mermaid(graph) if args.format == "mermaid" else to_dot(graph), args.output)
+    head, _, rest = (to_mermaid(graph) if args.format == "mermaid" else to_dot(graph)).partition(
+        "\n"
+    )
+    write(f"{head}\n{note}{rest}", args.output)
     return 0
 
 
 GRAPH = Command(
     "graph",
     "Draw the architecture in a tree as Graphviz DOT or Mermaid: services (nodes with a "
-    "providers child), links and property links.",
+    "providers child), links and property links. A PATH through symlinks is followed; a "
+    "comment then names the node drawn.",
     _graph_args,
     _graph,
+    _graph_input,
 )

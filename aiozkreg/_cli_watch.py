@@ -1,13 +1,19 @@
-"""``aiozkreg watch``: a live terminal view of a node's children and properties."""
+"""``aiozkreg watch``: a live terminal view of a node's children and properties.
+
+:func:`render` and :class:`Screen` draw any list of lines into the
+terminal (its width and height, the header always on top, redrawn on
+``SIGWINCH``), for other live views to reuse.
+"""
 
 from __future__ import annotations
 
 import argparse
 import asyncio
-import shutil
+import os
 import signal
 import sys
 import time
+import unicodedata
 from collections.abc import Sequence
 from typing import Any, TextIO
 
@@ -38,28 +44,96 @@ def watch_lines(
     return lines + node_text(path, properties, children)
 
 
-class _Screen:
-    """Shows each new state: redrawn in place on a terminal, else as blank-line-ended blocks."""
+MORE = "... and {} more lines"
+"""The last line of a screen too short for its lines."""
+CUT = "…"
+"""The end of a line cut to the terminal's width (``$`` where the terminal cannot show it)."""
+
+
+def render(
+    header: str, lines: Sequence[str], width: int, height: int, marker: str = CUT
+) -> list[str]:
+    """The rows of a ``width`` x ``height`` terminal showing ``header``, a blank row, ``lines``.
+
+    The header is always the first row. Rows wider than the terminal are
+    cut, ending with ``marker``; lines that do not fit in height are left
+    out, the last row saying how many. Wide characters count two columns.
+    """
+    if width < 1 or height < 1:
+        return []
+    room = height - 2
+    body = list(lines)
+    if room < len(body):
+        body = [*body[: room - 1], MORE.format(len(body) - room + 1)] if room > 0 else []
+    rows = [header, *([""] if room >= 0 else []), *body][:height]
+    return [cut(row, width, marker) for row in rows]
+
+
+def cut(line: str, width: int, marker: str = CUT) -> str:
+    """``line`` if it fits in ``width`` columns, else its start and ``marker``, that wide."""
+    if _columns(line) <= width:
+        return line
+    kept, used = [], 0
+    for char in line:
+        size = _columns(char)
+        if used + size > width - 1:
+            break
+        kept.append(char)
+        used += size
+    return "".join(kept) + " " * (width - 1 - used) + marker
+
+
+def _columns(text: str) -> int:
+    """How many terminal columns ``text`` takes (wide characters two, combining ones none)."""
+    return sum(
+        0 if unicodedata.combining(c) else 2 if unicodedata.east_asian_width(c) in "WF" else 1
+        for c in text
+    )
+
+
+class Screen:
+    """Shows each new state: redrawn in place on a terminal, else as blank-line-ended blocks.
+
+    On a terminal the screen is cleared and :func:`render` fills it, so
+    nothing scrolls and the header stays on top; :meth:`redraw` draws the
+    last state again at the terminal's new size (on ``SIGWINCH``).
+    """
 
     def __init__(self, out: TextIO, title: str) -> None:
         self.out = out
         self.title = title
         self.tty = out.isatty()
         self.last: list[str] | None = None
+        self.header = title
+        try:
+            CUT.encode(out.encoding or "ascii")
+            self.marker = CUT
+        except (LookupError, UnicodeEncodeError):
+            self.marker = "$"
 
     def show(self, lines: list[str]) -> None:
+        """Show ``lines``, unless they are what is on show already."""
         if lines == self.last:
             return
         self.last = lines
-        if self.tty:
-            rows = shutil.get_terminal_size().lines
-            if len(lines) > rows - 3:
-                hidden = len(lines) - (rows - 4)
-                lines = [*lines[: rows - 4], f"... and {hidden} more lines"]
-            header = f"{self.title}    {time.strftime('%H:%M:%S')}    Ctrl-C to stop"
-            self.out.write("\x1b[H\x1b[2J" + header + "\n\n" + "\n".join(lines) + "\n")
-        else:
+        if not self.tty:
             self.out.write("\n".join(lines) + "\n\n")
+            self.out.flush()
+            return
+        self.header = f"{self.title}    {time.strftime('%H:%M:%S')}    Ctrl-C to stop"
+        self.redraw()
+
+    def redraw(self) -> None:
+        """Draw the last state again, fitted to the terminal's size now."""
+        if not self.tty or self.last is None:
+            return
+        try:
+            width, height = os.get_terminal_size(self.out.fileno())
+        except OSError:
+            width = height = 0
+        rows = render(self.header, self.last, width or 80, height or 24, self.marker)
+        # No newline after the last row: on the bottom row it would scroll the header away.
+        self.out.write("\x1b[H\x1b[2J" + "\n".join(rows))
         self.out.flush()
 
 
@@ -72,11 +146,14 @@ def _watch_args(parser: argparse.ArgumentParser) -> None:
 async def watch(args: argparse.Namespace) -> int:
     loop = asyncio.get_running_loop()
     stop = asyncio.Event()
+    screen = Screen(sys.stdout, f"aiozkreg watch {args.hosts} {args.path}")
     signals = (signal.SIGINT, signal.SIGTERM)
     for sig in signals:
         loop.add_signal_handler(sig, stop.set)
+    if screen.tty:
+        loop.add_signal_handler(signal.SIGWINCH, screen.redraw)
     try:
-        work = asyncio.create_task(_watch_work(args))
+        work = asyncio.create_task(_watch_work(args, screen))
         stopped = asyncio.create_task(stop.wait())
         try:
             await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
@@ -85,15 +162,14 @@ async def watch(args: argparse.Namespace) -> int:
             work.cancel()
             await asyncio.wait({work, stopped})
     finally:
-        for sig in signals:
+        for sig in (*signals, signal.SIGWINCH):
             loop.remove_signal_handler(sig)
     if not work.cancelled():
         work.result()  # an error, e.g. no such node at the start
     return 0
 
 
-async def _watch_work(args: argparse.Namespace) -> None:
-    screen = _Screen(sys.stdout, f"aiozkreg watch {args.hosts} {args.path}")
+async def _watch_work(args: argparse.Namespace, screen: Screen) -> None:
     async with connected(args) as zk:
         changed = asyncio.Event()
         state = [zk.state]
@@ -127,7 +203,7 @@ async def _until_exists(zk: Registry, path: str) -> None:
 async def _watch_node(
     zk: Registry,
     path: str,
-    screen: _Screen,
+    screen: Screen,
     changed: asyncio.Event,
     state: list[SessionState],
     *,

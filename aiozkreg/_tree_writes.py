@@ -11,11 +11,14 @@ one operation at a time, to apply what can be and name what cannot
 from __future__ import annotations
 
 import logging
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from functools import partial
+from typing import Any
 
 from . import _ops, _paths
-from ._errors import TransactionError, TreeImportError, ZKRegError
+from ._encoding import decode_properties
+from ._errors import NoNodeError, TransactionError, TreeImportError, ZKRegError
+from ._link_check import Unknown, unfollowable
 from ._plan import (
     Change,
     CreateNode,
@@ -29,7 +32,7 @@ from ._plan import (
     refuse_zookeeper,
 )
 from ._session import Session
-from ._tree import parse_tree
+from ._tree import TreeNode, parse_tree
 from ._trees import bounded, read_for_import, read_subtree
 from ._txn import Transaction
 from ._types import ACL, OPEN_ACL_UNSAFE
@@ -52,9 +55,34 @@ async def import_tree(
     wanted_acl = tuple(acl) if acl is not None else None
     existing = await read_for_import(session, desired, path, trim, acl=wanted_acl is not None)
     plan = plan_import(desired, path, existing, trim=trim, dry_run=dry_run, acl=wanted_acl)
-    _report(plan)
+    _report(plan.changes)
     await _apply(session, plan, wanted_acl or OPEN_ACL_UNSAFE, f"Import into {path}")
-    return list(plan.changes)
+    warnings = await _check_links(session, desired, path)
+    _report(warnings)
+    return [*plan.changes, *warnings]
+
+
+async def _check_links(session: Session, desired: TreeNode, path: str) -> list[Change]:
+    """The property links of the imported text that cannot be followed now (or, after a
+    dry run, once it is imported). A node this session may not read, or a lost link,
+    leaves the links that depend on it unchecked."""
+
+    async def exists(node: str) -> bool:
+        try:
+            return await _ops.exists(session, node) is not None
+        except ZKRegError as exc:
+            raise Unknown(node) from exc
+
+    async def read(node: str) -> Mapping[str, Any]:
+        try:
+            raw, _ = await _ops.get(session, node)
+        except NoNodeError:
+            raise
+        except ZKRegError as exc:
+            raise Unknown(node) from exc
+        return decode_properties(raw, node)
+
+    return await unfollowable(desired, path, exists, read)
 
 
 async def delete_recursive(
@@ -70,13 +98,13 @@ async def delete_recursive(
     plan = plan_delete(
         existing, path, dry_run=dry_run, force=force, ignore_if_ephemeral=ignore_if_ephemeral
     )
-    _report(plan)
+    _report(plan.changes)
     await _apply(session, plan, OPEN_ACL_UNSAFE, f"Deleting {path}")
     return list(plan.changes)
 
 
-def _report(plan: Plan) -> None:
-    for change in plan.changes:
+def _report(changes: Sequence[Change]) -> None:
+    for change in changes:
         log.info("%s", change)
 
 

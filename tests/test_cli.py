@@ -3,27 +3,27 @@
 from __future__ import annotations
 
 import asyncio
+import fcntl
 import os
 import pty
 import re
 import select
 import signal
 import socket
+import struct
 import subprocess
-import sys
+import termios
 import time
 from collections.abc import AsyncIterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 import pytest
+from cli_run import command, run
 from readme_trees import TREE_TEXT
 
 from aiozkreg import ACL, Perm, Registry, _cli
 from aiozkreg._cli_common import node_text
-
-BIN = Path(sys.executable).parent
 
 # The tree of the reference README at the point where its script sections start.
 README_STATE = """\
@@ -59,57 +59,6 @@ FOOSERVICE_EPHEMERAL = f"""\
     /192.168.0.42:8082
       pid = {PID}
 """
-
-
-@dataclass
-class Result:
-    code: int
-    out: str
-    err: str
-    seconds: float
-
-    def error_line(self) -> str:
-        """The one line on stderr (asserting that there is exactly one, and no traceback)."""
-        assert "Traceback" not in self.err, self.err
-        lines = self.err.splitlines()
-        assert len(lines) == 1 and self.err.endswith("\n"), self.err
-        return lines[0]
-
-
-def command(name: str, *args: str) -> list[str]:
-    """The argv running a console script (installed next to this Python) or the umbrella."""
-    if name == "aiozkreg":
-        return [sys.executable, "-m", "aiozkreg", *args]
-    return [str(BIN / name), *args]
-
-
-async def run(
-    name: str,
-    *args: str,
-    stdin: str | None = None,
-    cwd: Path | None = None,
-    env: dict[str, str] | None = None,
-    timeout: float = 30,
-) -> Result:
-    began = time.monotonic()
-    proc = await asyncio.create_subprocess_exec(
-        *command(name, *args),
-        stdin=subprocess.PIPE if stdin is not None else subprocess.DEVNULL,
-        stdout=subprocess.PIPE,
-        stderr=subprocess.PIPE,
-        cwd=cwd,
-        env={**os.environ, **(env or {})},
-    )
-    try:
-        out, err = await asyncio.wait_for(
-            proc.communicate(stdin.encode() if stdin is not None else None), timeout
-        )
-    finally:
-        if proc.returncode is None:
-            proc.kill()
-            await proc.wait()
-    assert proc.returncode is not None
-    return Result(proc.returncode, out.decode(), err.decode(), time.monotonic() - began)
 
 
 def free_port() -> int:
@@ -228,11 +177,12 @@ async def test_set_property_script(readme: Registry, zookeeper_hosts: str) -> No
         "nothing=None",
         "owner = 'ops team'",
         "threads =>='/fooservice threads'",
+        "--delete",
+        "threads",  # the key would hide the link: both go in one write
     )
     assert (more.code, more.out, more.err) == (0, "", "")
     assert await readme.get_properties("/cms") == {
         "type": "z4m cms",
-        "threads": 4,
         "ratio": -0.5,
         "tags": ["a", "b"],
         "limits": {"max": 3},
@@ -271,7 +221,7 @@ async def test_bad_input_is_one_line_exit_2_and_writes_nothing(
          "expected NAME=LITERAL, got 'threads'"),
         ("zookeeper_set_property", [h, "/fooservice", "a=1", "a=2"], None, "'a' is given twice"),
         ("zookeeper_set_property", [h, "/fooservice"], None,
-         "the following arguments are required: NAME=LITERAL"),
+         "give at least one NAME=LITERAL or --delete NAME"),
         ("aiozkreg", ["set", h, "/fooservice", "threads=5", "x =>='/nowhere x'"], None,
          "aiozkreg set: error: bad property link 'x =>'"),
         ("zookeeper_set_property", [h, "/fooservice", "threads=5", "#hash=2"], None,
@@ -547,6 +497,7 @@ def test_watch_on_a_terminal_redraws_in_place(zookeeper_hosts: str) -> None:
 
     asyncio.run(setup())
     master, slave = pty.openpty()
+    fcntl.ioctl(master, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 132, 0, 0))
     proc = subprocess.Popen(
         command("aiozkreg", "watch", zookeeper_hosts, "/lb/app"),
         stdin=subprocess.DEVNULL,
