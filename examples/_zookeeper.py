@@ -1,7 +1,9 @@
-"""Where the examples find a ZooKeeper: ``$AIOZKREG_HOSTS``, else a throwaway one."""
+"""What the examples share: where they find a ZooKeeper (``$AIOZKREG_HOSTS``, else a
+throwaway one), and their command line (``--help`` shows the example's docstring)."""
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
 import sys
@@ -24,3 +26,17 @@ async def zookeeper() -> AsyncIterator[str]:
         yield server.address
     finally:
         server.close()
+
+
+def command_line(doc: str | None) -> argparse.ArgumentParser:
+    """A parser for an example's arguments; ``--help`` prints ``doc`` (its docstring)."""
+    return argparse.ArgumentParser(
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+
+
+def zk_path(text: str) -> str:
+    """An argument type: a ZooKeeper path (it starts with '/')."""
+    if not text.startswith("/"):
+        raise argparse.ArgumentTypeError(f"a ZooKeeper path starts with '/': {text!r}")
+    return text

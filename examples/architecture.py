@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import asyncio
 
-from _zookeeper import zookeeper
+from _zookeeper import command_line, zookeeper
 
 from aiozkreg import Registry
 
@@ -72,4 +72,5 @@ async def _main(hosts: str) -> None:
 
 
 if __name__ == "__main__":
+    command_line(__doc__).parse_args()
     asyncio.run(main())

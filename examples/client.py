@@ -17,9 +17,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import os
-import sys
 
-from _zookeeper import zookeeper
+from _zookeeper import command_line, zk_path, zookeeper
 from provider import EchoProvider
 
 from aiozkreg import Provider, Providers, Registry
@@ -75,4 +74,8 @@ async def main(path: str, requests: int = 5) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "/demo/echo/providers"))
+    parser = command_line(__doc__)
+    parser.add_argument(
+        "path", nargs="?", default="/demo/echo/providers", type=zk_path, help="providers' path"
+    )
+    asyncio.run(main(parser.parse_args().path))

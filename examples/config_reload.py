@@ -15,11 +15,10 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from collections.abc import Mapping
 from typing import Any
 
-from _zookeeper import zookeeper
+from _zookeeper import command_line, zk_path, zookeeper
 
 from aiozkreg import Registry
 
@@ -62,7 +61,9 @@ async def main(path: str, changes: int | None) -> None:
 
 
 if __name__ == "__main__":
-    target = sys.argv[1] if len(sys.argv) > 1 else "/echo"
-    count = int(sys.argv[2]) if len(sys.argv) > 2 else None
+    parser = command_line(__doc__)
+    parser.add_argument("path", nargs="?", default="/echo", type=zk_path, help="the node to follow")
+    parser.add_argument("changes", nargs="?", type=int, help="make this many edits, then exit")
+    args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main(target, count))
+        asyncio.run(main(args.path, args.changes))

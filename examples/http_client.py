@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import os
-import sys
 
 import httpx
-from _zookeeper import zookeeper
+from _zookeeper import command_line, zk_path, zookeeper
 from http_provider import HttpEchoProvider
 
 from aiozkreg import Registry
@@ -52,4 +51,8 @@ async def main(path: str, requests: int = 5) -> None:
 
 
 if __name__ == "__main__":
-    asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "/demo/echo/http"))
+    parser = command_line(__doc__)
+    parser.add_argument(
+        "path", nargs="?", default="/demo/echo/http", type=zk_path, help="providers' path"
+    )
+    asyncio.run(main(parser.parse_args().path))

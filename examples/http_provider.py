@@ -16,10 +16,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from urllib.parse import parse_qs, urlsplit
 
-from _zookeeper import zookeeper
+from _zookeeper import command_line, zk_path, zookeeper
 
 from aiozkreg import Registration, Registry
 
@@ -103,5 +102,10 @@ async def main(path: str) -> None:
 
 
 if __name__ == "__main__":
+    parser = command_line(__doc__)
+    parser.add_argument(
+        "path", nargs="?", default="/demo/echo/http", type=zk_path, help="where to register"
+    )
+    path = parser.parse_args().path
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main(sys.argv[1] if len(sys.argv) > 1 else "/demo/echo/http"))
+        asyncio.run(main(path))

@@ -17,10 +17,9 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import sys
 from collections.abc import Mapping
 
-from _zookeeper import zookeeper
+from _zookeeper import command_line, zk_path, zookeeper
 
 from aiozkreg import Registry, Tree, TreeSnapshot
 
@@ -80,7 +79,9 @@ async def main(root: str, count: int | None) -> None:
 
 
 if __name__ == "__main__":
-    target = sys.argv[1] if len(sys.argv) > 1 else "/services"
-    number = int(sys.argv[2]) if len(sys.argv) > 2 else None
+    parser = command_line(__doc__)
+    parser.add_argument("path", nargs="?", default="/services", type=zk_path, help="the root")
+    parser.add_argument("providers", nargs="?", type=int, help="register this many, then exit")
+    args = parser.parse_args()
     with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(main(target, number))
+        asyncio.run(main(args.path, args.providers))

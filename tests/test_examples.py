@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import ast
 import asyncio
 import os
 import signal
 import sys
 from pathlib import Path
+
+import pytest
 
 from aiozkreg import Registry
 
@@ -47,11 +50,35 @@ async def test_demo_runs_with_its_own_server() -> None:
     assert text.rstrip().endswith("done: every service stopped, every session closed")
 
 
-async def test_demo_uses_aiozkreg_hosts(zookeeper_hosts: str) -> None:
-    """With AIOZKREG_HOSTS set, the demo uses that ZooKeeper instead of starting one."""
-    text = await _run(str(EXAMPLES / "demo.py"), env={"AIOZKREG_HOSTS": zookeeper_hosts})
-    assert f"using the ZooKeeper at {zookeeper_hosts}" in text
-    assert "starting a throwaway" not in text
+async def test_demo_uses_aiozkreg_hosts_and_removes_what_it_made(zookeeper_hosts: str) -> None:
+    """With AIOZKREG_HOSTS set, the demo uses that ZooKeeper, and leaves it as it found it."""
+    async with Registry(zookeeper_hosts) as zk:
+        await zk.create("/demo")  # the user's: the demo makes /demo/echo/providers below it
+        text = await _run(str(EXAMPLES / "demo.py"), env={"AIOZKREG_HOSTS": zookeeper_hosts})
+        assert f"using the ZooKeeper at {zookeeper_hosts}" in text
+        assert "starting a throwaway" not in text
+        assert "removed what it made in ZooKeeper: /demo/echo" in text
+        assert await zk.get_children("/demo") == []
+
+
+@pytest.mark.parametrize(
+    "example", sorted(p.name for p in EXAMPLES.glob("*.py") if not p.name.startswith("_"))
+)
+async def test_every_example_explains_itself_with_help(example: str) -> None:
+    """``--help`` prints the example's usage and docstring, and exits 0 without starting."""
+    proc = await asyncio.create_subprocess_exec(
+        sys.executable,
+        str(EXAMPLES / example),
+        "--help",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.PIPE,
+    )
+    out, err = await asyncio.wait_for(proc.communicate(), 60)
+    assert (proc.returncode, err) == (0, b"")
+    doc = ast.get_docstring(ast.parse((EXAMPLES / example).read_text()))
+    assert doc is not None
+    assert out.decode().startswith(f"usage: {example} [-h]")
+    assert doc.splitlines()[0] in out.decode()
 
 
 async def test_provider_registers_for_its_lifetime_and_client_balances(

@@ -7,17 +7,22 @@ import re
 from pathlib import Path
 from typing import Any
 
+import pytest
+
 from aiozkreg import Registry
 
 README = Path(__file__).resolve().parent.parent / "README.md"
 
 
-async def test_readme_example_registers_and_discovers(zookeeper_hosts: str) -> None:
-    """The README example registers a provider, updates config and prints the live set."""
+async def test_readme_example_registers_and_discovers(
+    zookeeper_hosts: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The README example, as written, registers, updates config and prints the live set."""
     code = re.search(r"```python\n(.*?)```", README.read_text(), re.S)
     assert code is not None
-    source = code.group(1).replace('"127.0.0.1:2181"', repr(zookeeper_hosts))
-    source = source.replace("asyncio.run(main())", "")
+    assert not re.search(r"\d+\.\d+\.\d+\.\d+:\d+\"", code.group(1))  # no address in the code
+    monkeypatch.setenv("AIOZKREG_HOSTS", zookeeper_hosts)  # where the example connects
+    source = code.group(1).replace("asyncio.run(main())", "")
     printed: list[str] = []
     seen = asyncio.Event()
 
