@@ -80,9 +80,11 @@ def pytest_configure(config: pytest.Config) -> None:
     )
     # Before pytest-asyncio's own pytest_configure, which warns when the option is unset.
     # The filter lives in pytest's configure-time warnings context, which ends with the run.
-    if config.pluginmanager.hasplugin("asyncio") and not config.getini(
-        "asyncio_default_fixture_loop_scope"
-    ):
+    try:
+        unset = not config.getini("asyncio_default_fixture_loop_scope")
+    except ValueError:  # pytest-asyncio is not there (or not loaded): nothing to silence
+        unset = False
+    if unset:
         warnings.filterwarnings(
             "ignore", message=_UNSET_LOOP_SCOPE, category=pytest.PytestDeprecationWarning
         )
@@ -101,7 +103,8 @@ def pytest_pycollect_makeitem(
     items = result if isinstance(result, list) else [result]
     for item in items:
         if (
-            isinstance(item, pytest.Function)
+            pytest_asyncio is not None
+            and isinstance(item, pytest.Function)
             and inspect.iscoroutinefunction(item.obj)
             and not any(item.get_closest_marker(mark) for mark in _LOOP_MARKS)
             and FIXTURES.intersection(item.fixturenames)
