@@ -43,6 +43,7 @@ if TYPE_CHECKING:  # what type checkers and editors read; the table below is wha
         ZKRegError,
     )
     from ._formats import CuratorFormat, Provider, ServerSetFormat, WireFormat, ZcZkFormat
+    from ._metrics import Metrics
     from ._plan import Change, ChangeAction
     from ._properties import Properties, PropertiesSnapshot
     from ._providers import Providers
@@ -72,6 +73,7 @@ _HOMES = {
         "UnimplementedError ZKConnectionError ZKRegError"
     ),
     "_formats": "CuratorFormat Provider ServerSetFormat WireFormat ZcZkFormat",
+    "_metrics": "Metrics",
     "_plan": "Change ChangeAction",
     "_properties": "Properties PropertiesSnapshot",
     "_providers": "Providers",
@@ -107,6 +109,7 @@ __all__ = [
     "InvalidACLError",
     "InvalidPathError",
     "LinkLoop",
+    "Metrics",
     "NoAuthError",
     "NoChildrenForEphemeralsError",
     "NoNodeError",

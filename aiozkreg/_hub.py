@@ -168,6 +168,10 @@ class Hub:
                 f"The view of {source.path} could not catch up with ZooKeeper in time."
             ) from None
 
+    def view_count(self) -> int:
+        """The views open on every source."""
+        return sum(len(source.views) for source in self.sources.values())
+
     def forget(self, source: Source[Any]) -> None:
         """Never hand ``source`` to a new view again (its views keep it)."""
         if self.sources.get(source.key) is source:

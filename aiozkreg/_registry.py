@@ -5,7 +5,7 @@
     Registry ── lifecycle; kazoo-style shortcuts (one line each, over _ops)
       ├─ Registrar / Supervisor   register(), registrations kept across sessions
       ├─ Hub                       children(), properties(), providers(): live views
-      ├─ _trees / _tree_writes     export, walk / import, delete_recursive
+      ├─ TreeTools (_registry_trees) export, walk / import, delete_recursive
       └─ Session ── Keeper ── Link (socket, or in-memory)   all in one TaskOwner
 """
 
@@ -15,22 +15,24 @@ import asyncio
 import enum
 import os
 import ssl as _ssl
-from collections.abc import AsyncIterator, Iterable, Sequence
+from collections.abc import Iterable, Sequence
 from types import TracebackType
-from typing import Any, Literal, overload
+from typing import Any
 
-from . import _paths, _tree_writes, _trees
+from . import _paths
 from ._balancing import Clock, EjectionPolicy, Ejector, Strategy, make_strategy
 from ._errors import RegistryClosedError
 from ._formats import WireFormat, wire_format
 from ._hub import Hub
-from ._plan import Change
+from ._metrics import Metrics
 from ._properties import Properties
 from ._providers import Providers
 from ._registrar import Registrar
 from ._registration import Address, Identity, Registration
+from ._registry_trees import TreeTools
 from ._schemes import connector_for
-from ._session import Session, SessionConfig
+from ._session import Session
+from ._session_config import SessionConfig
 from ._shortcuts import Shortcuts
 from ._states import SessionState, StateStream
 from ._subtree_view import Tree
@@ -49,7 +51,7 @@ class _Lifecycle(enum.Enum):
     CLOSED = "closed"
 
 
-class Registry(Shortcuts):
+class Registry(Shortcuts, TreeTools):
     """A ZooKeeper session with registration, discovery and tree tools.
 
     ``hosts`` is a connect string (``"h1:2181,h2:2181/chroot"``); it defaults
@@ -226,6 +228,17 @@ class Registry(Shortcuts):
     def chroot(self) -> str:
         return self._session.chroot
 
+    def metrics(self) -> Metrics:
+        """The registry's counters and gauges now (see :class:`Metrics`); always kept."""
+        session = self._session
+        return Metrics.of(
+            session.counters,
+            state=session.states.state,
+            watches=len(session.watches),
+            views=self._hub.view_count(),
+            live_registrations=len(self._supervisor.registrations),
+        )
+
     # -- registration -------------------------------------------------------------------
 
     def register(
@@ -321,74 +334,3 @@ class Registry(Shortcuts):
         """The real path after following ``name ->`` symlinks."""
         self._check_open()
         return await self._hub.resolve(path)
-
-    # -- trees ------------------------------------------------------------------------------
-
-    async def export_tree(
-        self, path: str = "/", *, ephemeral: bool = False, name: str | None = None
-    ) -> str:
-        """The subtree at ``path`` as tree text (the reference's layout)."""
-        return await _trees.export_tree(self._session, path, ephemeral=ephemeral, name=name)
-
-    async def print_tree(self, path: str = "/") -> None:
-        """Print ``export_tree(path, ephemeral=True)``."""
-        print(await self.export_tree(path, ephemeral=True), end="")
-
-    async def import_tree(
-        self,
-        text: str,
-        path: str = "/",
-        *,
-        trim: bool | None = None,
-        acl: Sequence[ACL] | None = None,
-        dry_run: bool = False,
-    ) -> list[Change]:
-        """Make the tree at ``path`` match ``text``; returns (and logs) the change records."""
-        return await _tree_writes.import_tree(
-            self._session, text, path, trim=trim, acl=acl, dry_run=dry_run
-        )
-
-    async def delete_recursive(
-        self,
-        path: str,
-        *,
-        dry_run: bool = False,
-        force: bool = False,
-        ignore_if_ephemeral: bool = False,
-    ) -> list[Change]:
-        """Delete ``path`` and everything below it, sparing ephemeral nodes unless ``force``.
-
-        With ``force``, this registry's own live registrations below ``path``
-        are ended first (as :meth:`Registration.unregister` would), so none
-        comes back; other registries' registrations are restored by their
-        own supervisors, as always.
-        """
-        if force and not dry_run:
-            await self._registrar.end_under(path)
-        return await _tree_writes.delete_recursive(
-            self._session,
-            path,
-            dry_run=dry_run,
-            force=force,
-            ignore_if_ephemeral=ignore_if_ephemeral,
-        )
-
-    @overload
-    def walk(
-        self, path: str = ..., *, ephemeral: bool = ..., children: Literal[False] = ...
-    ) -> AsyncIterator[str]: ...
-    @overload
-    def walk(
-        self, path: str = ..., *, ephemeral: bool = ..., children: Literal[True]
-    ) -> AsyncIterator[tuple[str, list[str]]]: ...
-    def walk(
-        self, path: str = "/", *, ephemeral: bool = True, children: bool = False
-    ) -> AsyncIterator[str] | AsyncIterator[tuple[str, list[str]]]:
-        """Iterate over the paths at and below ``path`` (preorder, sorted).
-
-        With ``children=True`` yields ``(path, names)``: removing names prunes
-        the walk. ``ephemeral=False`` leaves out ephemeral nodes.
-        """
-        if children:
-            return _trees.walk_children(self._session, path, ephemeral=ephemeral)
-        return _trees.walk(self._session, path, ephemeral=ephemeral)

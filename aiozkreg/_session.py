@@ -17,9 +17,6 @@ from __future__ import annotations
 import asyncio
 import enum
 import logging
-import ssl as _ssl
-from collections.abc import Iterable
-from dataclasses import dataclass
 from typing import TypeVar
 
 from . import _paths
@@ -31,62 +28,17 @@ from ._errors import (
     RequestTimeoutError,
 )
 from ._keeper import Keeper
+from ._metrics import Counters
+from ._session_config import SessionConfig
 from ._states import SessionState, StateBroadcast
 from ._tasks import TaskOwner
-from ._transport import DEFAULT_MAX_REQUEST_SIZE, Connector, Link, ReplyHook
+from ._transport import Connector, Link, ReplyHook
 from ._watches import WatchTable
 from ._wire import Close, Exists, Handshake, Request
 
 log = logging.getLogger("aiozkreg.session")
 
 R = TypeVar("R")
-
-
-@dataclass(frozen=True, slots=True)
-class SessionConfig:
-    """What a session is asked to be: where, for how long, as whom."""
-
-    connect_string: _paths.ConnectString
-    requested_timeout: float | None = 10.0
-    connect_timeout: float | None = None
-    request_timeout: float | None = None
-    auth: tuple[tuple[str, bytes], ...] = ()
-    ssl: _ssl.SSLContext | None = None
-    read_only: bool = False
-    max_request_size: int = DEFAULT_MAX_REQUEST_SIZE
-
-    @classmethod
-    def make(
-        cls,
-        hosts: str,
-        *,
-        session_timeout: float | None = 10.0,
-        connect_timeout: float | None = None,
-        request_timeout: float | None = None,
-        auth: Iterable[tuple[str, str | bytes]] = (),
-        ssl: _ssl.SSLContext | None = None,
-        read_only: bool = False,
-        max_request_size: int = DEFAULT_MAX_REQUEST_SIZE,
-    ) -> SessionConfig:
-        """Check and parse the registry's keywords (ValueError / TypeError at once)."""
-        if isinstance(max_request_size, bool) or not isinstance(max_request_size, int):
-            raise TypeError("max_request_size must be an int (bytes).")
-        if max_request_size < 1:
-            raise ValueError(f"max_request_size must be positive, not {max_request_size}.")
-        credentials = tuple(
-            (scheme, secret if isinstance(secret, bytes) else secret.encode())
-            for scheme, secret in auth
-        )
-        return cls(
-            _paths.parse_hosts(hosts),
-            session_timeout,
-            connect_timeout,
-            request_timeout,
-            credentials,
-            ssl,
-            read_only,
-            max_request_size,
-        )
 
 
 class _Phase(enum.Enum):
@@ -119,6 +71,7 @@ class Session:
         self._failure: BaseException | None = None
         self._owner: TaskOwner | None = None
         self._attaching: asyncio.Future[None] | None = None  # the first attach, for start()
+        self.counters = Counters()
 
     # -- lifecycle ---------------------------------------------------------------------
 
@@ -229,6 +182,8 @@ class Session:
         self._link = link
         self.attach_zxid = link.last_zxid  # what the auth and SetWatches replies carried
         self._connected.set()
+        self.counters.reconnects += self.counters.connects > 0
+        self.counters.connects += 1
         if new_session:
             log.info(
                 "New session 0x%x with %s (timeout %.1f s).",
@@ -258,6 +213,7 @@ class Session:
     def expire(self) -> None:
         """The server says the session is gone: every watcher hears it, a new one follows."""
         log.warning("Session 0x%x expired.", self.session_id)
+        self.counters.expiries += 1
         self.states.set(SessionState.EXPIRED, self.session_id, None)
         self.past_sessions.add(self.session_id)
         self.session_id = 0
@@ -335,6 +291,42 @@ class Session:
         raise :meth:`missing_chroot`'s error if the chroot itself is missing.
         """
         deadline = self.deadline(timeout)
+        counters = self.counters
+        opcode = request.opcode
+        counters.requests[opcode] += 1
+        observer = counters.latency
+        loop = asyncio.get_running_loop()
+        started = loop.time() if observer is not None else 0.0
+        try:
+            value = await self._exchange(request, path, hook, retry, timeout, deadline)
+        except NoNodeError as exc:
+            counters.failures[opcode] += 1
+            if observer is not None:
+                observer(opcode, loop.time() - started, True)
+            if self.chroot and check_chroot:
+                missing = await self.missing_chroot(exc.path)
+                if missing is not None:
+                    raise missing from exc
+            raise
+        except Exception:
+            counters.failures[opcode] += 1
+            if observer is not None:
+                observer(opcode, loop.time() - started, True)
+            raise
+        if observer is not None:
+            observer(opcode, loop.time() - started, False)
+        return value
+
+    async def _exchange(
+        self,
+        request: Request[R],
+        path: str | None,
+        hook: ReplyHook | None,
+        retry: bool,
+        timeout: float | None,
+        deadline: float,
+    ) -> R:
+        """Send over the live link until a reply (or a failure) comes back."""
         while True:
             link = await self._live_link(deadline)
             future = link.send(request, path=path, hook=hook)
@@ -351,12 +343,6 @@ class Session:
                 raise RequestTimeoutError(
                     f"No reply for {path or 'the request'} in time."
                 ) from None
-            except NoNodeError as exc:
-                if self.chroot and check_chroot:
-                    missing = await self.missing_chroot(exc.path)
-                    if missing is not None:
-                        raise missing from exc
-                raise
 
     async def missing_chroot(self, path: str | None) -> NoNodeError | None:
         """After a NoNode for ``path`` (a client path): the error naming the chroot if the

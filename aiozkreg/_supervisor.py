@@ -222,6 +222,7 @@ class Supervisor:
                     await self.session.wait_connected()
                     continue
                 except ServerError as exc:
+                    self.session.counters.restore_failures += 1
                     node.refused(exc)
                     self._after(node, REFUSED)
                     await self._back_off(node)
@@ -314,6 +315,7 @@ class Supervisor:
                 if await _ops.exists(session, node.path, node.watcher) is None:
                     continue  # gone at once: go again
                 node.owner = session.session_id
+                session.counters.restored += 1
                 log.log(
                     logging.INFO if self._round is not None else logging.DEBUG,
                     "Restored %s.",
