@@ -3,9 +3,11 @@ through OpenTelemetry's SDK (its in-memory reader), during real reconnects and e
 
 from __future__ import annotations
 
+import re
 import subprocess
 import sys
 from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -27,6 +29,8 @@ from aiozkreg import (
 )
 from aiozkreg.otel import _Sampler, instrument
 from aiozkreg.testing import FaultProxy, expire_session, settle
+
+OPERATIONS_DOC = Path(__file__).resolve().parent.parent / "docs" / "operations.md"
 
 
 @pytest.fixture
@@ -267,3 +271,22 @@ def test_import_aiozkreg_does_not_import_opentelemetry() -> None:
         "assert 'opentelemetry.metrics' in sys.modules\n"
     )
     subprocess.run([sys.executable, "-c", code], check=True)
+
+
+async def test_operations_doc_names_every_instrument(
+    hosts: str, reader: tuple[InMemoryMetricReader, MeterProvider]
+) -> None:
+    """docs/operations.md's instrument table lists exactly the instruments instrument()
+    makes, and its Metrics table every field of zk.metrics()."""
+    memory, provider = reader
+    text = OPERATIONS_DOC.read_text()
+    documented = set(
+        re.findall(r"^\| `(aiozkreg\.[a-z_.]+)` \| (?:observable|histogram)", text, re.M)
+    )
+    fields = set(re.findall(r"^\| `([a-z_]+)` \| (?:gauge|counter)", text, re.M))
+    async with Registry(hosts) as zk:
+        instrument(zk, provider)
+        with pytest.raises(NoNodeError):
+            await zk.get("/nothing")  # a failure, so that every instrument has a point
+        assert set(_points(memory)) == documented
+        assert fields == set(Metrics.__dataclass_fields__)
