@@ -50,9 +50,9 @@ if TYPE_CHECKING:  # what type checkers and editors read; the table below is wha
     from ._registration import RegisteringServer, Registration
     from ._registry import Registry
     from ._states import SessionState, StateChange, StateStream
-    from ._subtree import TreeChange, TreeSnapshot
+    from ._subtree import TreeChange, TreeNode, TreeSnapshot
     from ._subtree_view import Tree
-    from ._tree import TreeNode, format_tree, parse_tree
+    from ._tree import TextNode, format_tree, parse_tree
     from ._txn import Transaction
     from ._types import ACL, OPEN_ACL_UNSAFE, READ_ACL_UNSAFE, Perm, ZnodeStat, make_digest_acl
     from ._views import Children, Opener
@@ -80,9 +80,9 @@ _HOMES = {
     "_registration": "RegisteringServer Registration",
     "_registry": "Registry",
     "_states": "SessionState StateChange StateStream",
-    "_subtree": "TreeChange TreeSnapshot",
+    "_subtree": "TreeChange TreeNode TreeSnapshot",
     "_subtree_view": "Tree",
-    "_tree": "TreeNode format_tree parse_tree",
+    "_tree": "TextNode format_tree parse_tree",
     "_txn": "Transaction",
     "_types": "ACL OPEN_ACL_UNSAFE READ_ACL_UNSAFE Perm ZnodeStat make_digest_acl",
     "_views": "Children Opener",
@@ -136,6 +136,7 @@ __all__ = [
     "StateChange",
     "StateStream",
     "Strategy",
+    "TextNode",
     "Transaction",
     "TransactionError",
     "Tree",

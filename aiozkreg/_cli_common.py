@@ -14,7 +14,7 @@ from typing import Any
 from ._errors import TreeSyntaxError
 from ._registry import Registry
 from ._tree_format import format_tree, name_text
-from ._tree_node import TreeNode, not_json
+from ._tree_node import TextNode, not_json
 from ._tree_parse import parse_tree
 
 DEFAULT_TIMEOUT = 10.0
@@ -142,7 +142,7 @@ def read_text(name: str, prog: str) -> tuple[str, str]:
         raise UsageError(f"cannot read {name}: {exc.strerror or exc}") from exc
 
 
-def parse(text: str, source: str) -> TreeNode:
+def parse(text: str, source: str) -> TextNode:
     """The tree in ``text``; a syntax error is bad input, named by ``source`` and line."""
     try:
         return parse_tree(text)
@@ -169,7 +169,7 @@ def node_text(path: str, properties: dict[str, Any], children: Sequence[str] = (
     shown in a comment line instead of failing the display.
     """
     shown = {key: value for key, value in properties.items() if not_json(value) is None}
-    node = TreeNode(shown, {name: TreeNode() for name in children})
+    node = TextNode(shown, {name: TextNode() for name in children})
     header, *lines = format_tree(node, "n").splitlines()
     comments = [
         f"  # {name_text(key)} = {value!r} (not JSON: tree text cannot hold it)"

@@ -3,7 +3,7 @@
 The model follows the reference's convention (zc.zk's ``graphvis`` demo):
 a node with a ``providers`` child is a *service*; a link whose target is a
 ``providers`` node points at the service that owns it. :func:`build_graph`
-turns a :class:`~aiozkreg.TreeNode` into a :class:`Graph`:
+turns a :class:`~aiozkreg.TextNode` into a :class:`Graph`:
 
 Vertices (one per tree node, identified by absolute path):
 
@@ -48,7 +48,7 @@ from dataclasses import dataclass
 from . import _paths
 from ._errors import LinkLoop, NoNodeError
 from ._links import KeyKind, resolve_now, split_key, target_path
-from ._tree_node import TreeNode
+from ._tree_node import TextNode
 
 __all__ = [
     "Edge",
@@ -123,11 +123,11 @@ class Graph:
         raise KeyError(path)
 
 
-def _is_service(node: TreeNode) -> bool:
+def _is_service(node: TextNode) -> bool:
     return PROVIDERS in node.children
 
 
-def _nodes(root: TreeNode, base: str) -> Iterator[tuple[str, TreeNode, bool]]:
+def _nodes(root: TextNode, base: str) -> Iterator[tuple[str, TextNode, bool]]:
     """``(path, node, top)`` for every node below ``root`` (which sits at ``base``), preorder.
 
     ``top`` is true for ``root``'s own children.
@@ -138,7 +138,7 @@ def _nodes(root: TreeNode, base: str) -> Iterator[tuple[str, TreeNode, bool]]:
             yield path, node, path == top
 
 
-def _resolver(index: dict[str, TreeNode]) -> Callable[[str], str | None]:
+def _resolver(index: dict[str, TextNode]) -> Callable[[str], str | None]:
     """The real path of a path in the tree, through the tree's own links; None if not there."""
 
     def resolve(path: str) -> str | None:
@@ -150,16 +150,16 @@ def _resolver(index: dict[str, TreeNode]) -> Callable[[str], str | None]:
     return resolve
 
 
-def build_graph(tree: TreeNode, base: str = "/") -> Graph:
+def build_graph(tree: TextNode, base: str = "/") -> Graph:
     """The architecture graph of ``tree`` (as :func:`~aiozkreg.parse_tree` returns it).
 
     ``tree`` itself is not drawn: its children are the nodes at ``base``
     (``/`` for a tree text, the parent of the exported path for an export).
     """
-    index: dict[str, TreeNode] = {}
+    index: dict[str, TextNode] = {}
     owner: dict[str, str] = {}  # every path -> the path of the vertex that draws it
     vertices: dict[str, Vertex] = {}
-    drawn: list[tuple[str, TreeNode, str | None]] = []  # (path, node, parent vertex)
+    drawn: list[tuple[str, TextNode, str | None]] = []  # (path, node, parent vertex)
     for path, node, top in _nodes(tree, base):
         index[path] = node
         parent_path, name = _paths.split(path)
@@ -222,7 +222,7 @@ def build_graph(tree: TreeNode, base: str = "/") -> Graph:
     return Graph(tuple(vertices[p] for p in sorted(vertices)), tuple(_unique(edges)))
 
 
-def _registrations(node: TreeNode) -> int:
+def _registrations(node: TextNode) -> int:
     providers = node.children.get(PROVIDERS)
     return len(providers.children) if providers is not None else 0
 
@@ -243,7 +243,7 @@ def _unique(edges: list[Edge]) -> Iterator[Edge]:
         yield edge
 
 
-def reference_edges(tree: TreeNode, base: str = "/") -> list[tuple[str, str]]:
+def reference_edges(tree: TextNode, base: str = "/") -> list[tuple[str, str]]:
     """The edges zc.zk's ``graphvis.get_edges`` gave: ``(service, link_value[:-10])``.
 
     For every ``name ->`` link inside a service whose value ends in

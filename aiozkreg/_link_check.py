@@ -21,7 +21,7 @@ from typing import Any, TypeVar
 from . import _links, _paths
 from ._changes import Change, ChangeAction
 from ._errors import BadPropertyLink, LinkLoop, NoNodeError
-from ._tree_node import TreeNode
+from ._tree_node import TextNode
 
 __all__ = ["Unknown", "unfollowable", "unfollowable_in_file"]
 
@@ -33,7 +33,7 @@ class Unknown(Exception):
 
 
 async def unfollowable(
-    tree: TreeNode,
+    tree: TextNode,
     base: str,
     exists: Callable[[str], Awaitable[bool]],
     read: Callable[[str], Awaitable[Mapping[str, Any]]],
@@ -76,7 +76,7 @@ async def unfollowable(
     return changes
 
 
-def unfollowable_in_file(tree: TreeNode, base: str = "/") -> list[Change]:
+def unfollowable_in_file(tree: TextNode, base: str = "/") -> list[Change]:
     """:func:`unfollowable` for a file alone: the links that stay inside it.
 
     Outside the file nothing is known, but for one assumption: where the

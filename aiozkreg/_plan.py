@@ -69,7 +69,7 @@ from typing import Any
 from . import _paths
 from ._changes import Change, ChangeAction, property_changes, same_json
 from ._encoding import encode_properties
-from ._tree_node import TreeNode
+from ._tree_node import TextNode
 
 __all__ = [
     "Change",
@@ -153,9 +153,9 @@ class ExistingNode:
         """True if this node or any node below it is ephemeral."""
         return self.ephemeral or any(c.holds_ephemeral() for c in self.children.values())
 
-    def to_tree(self, *, ephemeral: bool = False) -> TreeNode:
-        """This subtree as a :class:`TreeNode`, without ephemeral nodes unless ``ephemeral``."""
-        return TreeNode(
+    def to_tree(self, *, ephemeral: bool = False) -> TextNode:
+        """This subtree as a :class:`TextNode`, without ephemeral nodes unless ``ephemeral``."""
+        return TextNode(
             dict(self.properties),
             {
                 name: child.to_tree(ephemeral=ephemeral)
@@ -166,8 +166,8 @@ class ExistingNode:
 
 
 def children_to_load(
-    desired: TreeNode | None, names: Iterable[str], *, top: bool, trim: bool | None
-) -> list[tuple[str, TreeNode | None]]:
+    desired: TextNode | None, names: Iterable[str], *, top: bool, trim: bool | None
+) -> list[tuple[str, TextNode | None]]:
     """Which children (from ``names``) of a loaded node an import needs loaded in turn.
 
     ``desired`` is the text's node at that path, or None inside an extra
@@ -178,7 +178,7 @@ def children_to_load(
     names = sorted(names)
     if desired is None:
         return [(name, None) for name in names]
-    wanted: list[tuple[str, TreeNode | None]] = [
+    wanted: list[tuple[str, TextNode | None]] = [
         (name, desired.children[name]) for name in names if name in desired.children
     ]
     if trim and not top:
@@ -187,7 +187,7 @@ def children_to_load(
 
 
 def plan_import(
-    desired: TreeNode,
+    desired: TextNode,
     path: str,
     existing: ExistingNode,
     *,
@@ -206,7 +206,7 @@ def plan_import(
     return plan.build()
 
 
-def refuse_zookeeper(desired: TreeNode, path: str, server_path: str) -> None:
+def refuse_zookeeper(desired: TextNode, path: str, server_path: str) -> None:
     """Raise ``ValueError`` if importing ``desired`` at ``path`` would write into /zookeeper.
 
     ``server_path`` is ``path`` as the server sees it (the chroot in front).
@@ -261,7 +261,7 @@ class _Planner:
     def import_children(
         self,
         path: str,
-        want: TreeNode,
+        want: TextNode,
         have: ExistingNode,
         *,
         trim: bool | None,
@@ -293,7 +293,7 @@ class _Planner:
                     self.updates.append(SetAcl(child_path))
             self.import_children(child_path, child, current, trim=trim, acl=acl)
 
-    def create(self, path: str, node: TreeNode) -> None:
+    def create(self, path: str, node: TextNode) -> None:
         self.creates[_depth(path)].append(CreateNode(path, encode_properties(node.properties)))
         for name in sorted(node.children):
             self.create(_paths.join(path, name), node.children[name])

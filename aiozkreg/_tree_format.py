@@ -32,13 +32,13 @@ from typing import Any
 
 from . import _paths
 from ._links import KeyKind, split_key
-from ._tree_node import TreeNode, json_problem, node_name_problem
+from ._tree_node import TextNode, json_problem, node_name_problem
 from ._tree_parse import QUOTES, is_bare_name
 
 __all__ = ["format_tree", "literal_repr", "name_text"]
 
 
-def format_tree(node: TreeNode, name: str | None = None) -> str:
+def format_tree(node: TextNode, name: str | None = None) -> str:
     """The tree text for ``node``, ending with a newline (or ``""`` if there is nothing).
 
     With ``name``, the text starts with the line ``/name`` for ``node`` itself.
@@ -59,7 +59,7 @@ def format_tree(node: TreeNode, name: str | None = None) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def _format_node(name: str, node: TreeNode, parent: str, indent: str, lines: list[str]) -> None:
+def _format_node(name: str, node: TextNode, parent: str, indent: str, lines: list[str]) -> None:
     path = _paths.join(parent, name)
     problem = node_name_problem(name)
     if problem:

@@ -1,6 +1,6 @@
 """The text tree's model, and what it may hold. Pure: no I/O.
 
-A :class:`TreeNode` is what :func:`~aiozkreg.parse_tree` returns and
+A :class:`TextNode` is what :func:`~aiozkreg.parse_tree` returns and
 :func:`~aiozkreg.format_tree` writes: properties and children by name. What
 a tree can hold is what ZooKeeper and tree text can both carry: node names
 that are not empty, hold no ``/`` and are not ``.`` or ``..``
@@ -21,7 +21,7 @@ from ._links import PROPERTY_LINK, KeyKind, split_key
 
 
 @dataclass
-class TreeNode:
+class TextNode:
     """A node of a text tree: its properties and its children by name.
 
     The node type is the property ``type``; a link ``name -> target`` is the
@@ -31,7 +31,7 @@ class TreeNode:
     """
 
     properties: dict[str, Any] = field(default_factory=dict)
-    children: dict[str, TreeNode] = field(default_factory=dict)
+    children: dict[str, TextNode] = field(default_factory=dict)
 
     @property
     def links(self) -> dict[str, Any]:
@@ -43,12 +43,12 @@ class TreeNode:
                 links[name] = value
         return links
 
-    def walk(self, path: str = "") -> Iterator[tuple[str, TreeNode]]:
+    def walk(self, path: str = "") -> Iterator[tuple[str, TextNode]]:
         """Every ``(path, node)`` below and including this one, preorder, sorted.
 
         ``path`` is this node's own path (``""`` or ``"/"``: the root).
         """
-        stack: list[tuple[str, TreeNode]] = [(path or "/", self)]
+        stack: list[tuple[str, TextNode]] = [(path or "/", self)]
         while stack:
             here, node = stack.pop()
             yield here, node

@@ -82,7 +82,7 @@ from typing import Any, NamedTuple
 
 from ._errors import TreeSyntaxError
 from ._links import LINK, PROPERTY_LINK
-from ._tree_node import TreeNode, node_name_problem, not_json, shadowed_link
+from ._tree_node import TextNode, node_name_problem, not_json, shadowed_link
 
 __all__ = [
     "QUOTES",
@@ -140,16 +140,16 @@ class LiteralError(LineError):
     """A property value that is not an acceptable literal (the reason is the message)."""
 
 
-def parse_tree(text: str) -> TreeNode:
-    """Parse tree ``text`` into its root :class:`TreeNode` (the top nodes are its children).
+def parse_tree(text: str) -> TextNode:
+    """Parse tree ``text`` into its root :class:`TextNode` (the top nodes are its children).
 
     Raises :class:`~aiozkreg.TreeSyntaxError` (a ``ValueError``) for any malformed line.
     """
-    root = TreeNode()
+    root = TextNode()
     # One entry per open indentation level: (indent with tabs as one column, the
     # same with tabs to the next multiple of 8, the node on the last line at that
     # level, or None when that line was a property or link).
-    stack: list[tuple[int, int, TreeNode | None]] = [(-1, -1, root)]
+    stack: list[tuple[int, int, TextNode | None]] = [(-1, -1, root)]
     for lineno, raw in enumerate(text.split("\n"), start=1):
         line = raw.rstrip()
         stripped = line.lstrip()
@@ -178,7 +178,7 @@ def parse_tree(text: str) -> TreeNode:
             del stack[depth + 1 :]
         parent = stack[-2][2]
         assert parent is not None  # levels are only opened under node lines
-        if isinstance(value, TreeNode):
+        if isinstance(value, TextNode):
             if key in parent.children:
                 raise TreeSyntaxError(f"Duplicate node {key!r}", lineno, line)
             parent.children[key] = value
@@ -237,7 +237,7 @@ def _depth(indent: int, levels: list[int]) -> int | None:
 
 
 def _parse_line(stripped: str) -> tuple[str, Any]:
-    """``(name, TreeNode)`` for a node line, ``(key, value)`` for any other line."""
+    """``(name, TextNode)`` for a node line, ``(key, value)`` for any other line."""
     if stripped.startswith("/"):
         return _parse_node(stripped[1:])
     if stripped[0] in QUOTES:
@@ -246,7 +246,7 @@ def _parse_line(stripped: str) -> tuple[str, Any]:
     return _parse_entry(stripped, None)
 
 
-def _parse_node(rest: str) -> tuple[str, TreeNode]:
+def _parse_node(rest: str) -> tuple[str, TextNode]:
     """A node line, without its leading ``/``."""
     node_type: str | None
     if rest[:1] in tuple(QUOTES):
@@ -265,7 +265,7 @@ def _parse_node(rest: str) -> tuple[str, TreeNode]:
         name, node_type = m["name"], m["type"]
         if name in (".", ".."):
             raise LineError(f"{name!r} is not a valid node name")
-    node = TreeNode()
+    node = TextNode()
     if node_type:
         node.properties["type"] = node_type
     return name, node

@@ -32,7 +32,7 @@ from ._plan import (
     refuse_zookeeper,
 )
 from ._session import Session
-from ._tree import TreeNode, parse_tree
+from ._tree import TextNode, parse_tree
 from ._trees import bounded, read_for_import, read_subtree
 from ._txn import Transaction
 from ._types import ACL, OPEN_ACL_UNSAFE
@@ -62,7 +62,7 @@ async def import_tree(
     return [*plan.changes, *warnings]
 
 
-async def _check_links(session: Session, desired: TreeNode, path: str) -> list[Change]:
+async def _check_links(session: Session, desired: TextNode, path: str) -> list[Change]:
     """The property links of the imported text that cannot be followed now (or, after a
     dry run, once it is imported). A node this session may not read, or a lost link,
     leaves the links that depend on it unchecked."""

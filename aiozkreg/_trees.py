@@ -19,7 +19,7 @@ from ._encoding import decode_properties
 from ._errors import NoNodeError
 from ._plan import ExistingNode, children_to_load
 from ._session import Session
-from ._tree import TreeNode, format_tree
+from ._tree import TextNode, format_tree
 
 log = logging.getLogger("aiozkreg")
 
@@ -144,7 +144,7 @@ async def read_subtree(
 
 
 async def read_for_import(
-    session: Session, desired: TreeNode, path: str, trim: bool | None, acl: bool
+    session: Session, desired: TextNode, path: str, trim: bool | None, acl: bool
 ) -> ExistingNode:
     """What an import needs to know: the nodes the text names (and trimmed subtrees)."""
     first = await _read(session, path, data=True, acl=acl)
@@ -153,7 +153,7 @@ async def read_for_import(
     root, names = first
     for name in names:
         root.children[name] = ExistingNode()
-    level: list[tuple[ExistingNode, TreeNode | None, str, list[str], bool]] = [
+    level: list[tuple[ExistingNode, TextNode | None, str, list[str], bool]] = [
         (root, desired, path, names, True)
     ]
     while level:

@@ -31,7 +31,7 @@ from _common import Rows
 from kazoo.client import KazooClient
 from kazoo.exceptions import NodeExistsError
 
-from aiozkreg import Registry, TreeNode, format_tree, parse_tree
+from aiozkreg import Registry, TextNode, format_tree, parse_tree
 from aiozkreg._encoding import decode_properties, encode_properties
 
 ORDER = 30
@@ -99,7 +99,7 @@ def _check(exported: str, paths: list[str], nodes: int) -> None:
 # -- kazoo, one request at a time ------------------------------------------------------------
 
 
-def _kazoo_import(client: KazooClient, tree: TreeNode, parent: str) -> None:
+def _kazoo_import(client: KazooClient, tree: TextNode, parent: str) -> None:
     for path, node in tree.walk(parent):
         if path == parent:
             continue
@@ -110,9 +110,9 @@ def _kazoo_import(client: KazooClient, tree: TreeNode, parent: str) -> None:
             client.set(path, data)
 
 
-def _kazoo_export(client: KazooClient, path: str) -> TreeNode:
+def _kazoo_export(client: KazooClient, path: str) -> TextNode:
     data, _ = client.get(path)
-    node = TreeNode(decode_properties(data, path))
+    node = TextNode(decode_properties(data, path))
     for name in sorted(client.get_children(path)):
         node.children[name] = _kazoo_export(client, f"{path}/{name}")
     return node

@@ -12,22 +12,22 @@ from hypothesis import strategies as st
 from readme_trees import PROPERTY_LINK_TEXT, README_EXPORT, RELATIVE_LINK_TEXT, TREE_TEXT
 
 from aiozkreg._links import KeyKind, split_key
-from aiozkreg._tree import TreeNode, format_tree, parse_tree
+from aiozkreg._tree import TextNode, format_tree, parse_tree
 from aiozkreg._tree_format import literal_repr
 
 
 def test_readme_export_of_root() -> None:
     """Exporting the root without a name writes its children with the README's layout."""
     tree = parse_tree(TREE_TEXT)
-    tree.children["fooservice"] = TreeNode(
-        {"threads": 3, "secret": "1234"}, {"providers": TreeNode()}
+    tree.children["fooservice"] = TextNode(
+        {"threads": 3, "secret": "1234"}, {"providers": TextNode()}
     )
     assert format_tree(tree) == README_EXPORT
 
 
 def test_readme_export_of_one_node() -> None:
     """Exporting a node with its name writes the node line first."""
-    fooservice = TreeNode({"threads": 3, "secret": "1234"}, {"providers": TreeNode()})
+    fooservice = TextNode({"threads": 3, "secret": "1234"}, {"providers": TextNode()})
     assert format_tree(fooservice, "fooservice") == (
         "/fooservice\n  secret = '1234'\n  threads = 3\n  /providers\n"
     )
@@ -35,13 +35,13 @@ def test_readme_export_of_one_node() -> None:
 
 def test_readme_export_with_new_name() -> None:
     """The name given replaces the node's own (export /cms/databases/main as cms)."""
-    main = TreeNode(children={"providers": TreeNode()})
+    main = TextNode(children={"providers": TextNode()})
     assert format_tree(main, "cms") == "/cms\n  /providers\n"
 
 
 def test_root_export_with_name() -> None:
     """Exporting the root with a name nests everything under that name."""
-    root = TreeNode(children={"fooservice": TreeNode({"threads": 1}, {"providers": TreeNode()})})
+    root = TextNode(children={"fooservice": TextNode({"threads": 1}, {"providers": TextNode()})})
     assert format_tree(root, "top") == "/top\n  /fooservice\n    threads = 1\n    /providers\n"
 
 
@@ -67,13 +67,13 @@ def test_property_links_round_trip() -> None:
 
 def test_empty_tree_is_empty_text() -> None:
     """An empty root exports as empty text, which parses back to an empty tree."""
-    assert format_tree(TreeNode()) == ""
-    assert format_tree(TreeNode(), "x") == "/x\n"
+    assert format_tree(TextNode()) == ""
+    assert format_tree(TextNode(), "x") == "/x\n"
 
 
 def test_root_properties_without_name_are_not_written() -> None:
     """Without a name the root's own data is left out, as the reference left out /'s data."""
-    assert format_tree(TreeNode({"x": 1}, {"a": TreeNode()})) == "/a\n"
+    assert format_tree(TextNode({"x": 1}, {"a": TextNode()})) == "/a\n"
 
 
 @pytest.mark.parametrize(
@@ -90,7 +90,7 @@ def test_root_properties_without_name_are_not_written() -> None:
 )
 def test_node_type(properties: dict[str, Any], lines: list[str]) -> None:
     """A one-line type goes in the node line; any other type is written as a property."""
-    text = format_tree(TreeNode(properties), "n")
+    text = format_tree(TextNode(properties), "n")
     assert text == "\n".join(lines) + "\n"
     assert parse_tree(text).children["n"].properties == properties
 
@@ -129,7 +129,7 @@ def test_values_are_python_3_literals(value: Any, text: str) -> None:
 )
 def test_values_that_would_not_read_back_refuse_export(value: Any, problem: str) -> None:
     """A non-finite number or non-JSON value makes export fail, naming the node and the key."""
-    tree = TreeNode(children={"a": TreeNode(children={"b": TreeNode({"ok": 1, "bad": value})})})
+    tree = TextNode(children={"a": TextNode(children={"b": TextNode({"ok": 1, "bad": value})})})
     with pytest.raises(ValueError, match=re.escape(problem)) as info:
         format_tree(tree)
     assert "'bad' of /a/b" in str(info.value)
@@ -140,7 +140,7 @@ def test_values_that_would_not_read_back_refuse_export(value: Any, problem: str)
 def test_links_with_non_finite_values_refuse_export() -> None:
     """A link key holding a non-finite number fails like any other property."""
     with pytest.raises(ValueError, match="'x ->' of /n"):
-        format_tree(TreeNode({"x ->": math.nan}), "n")
+        format_tree(TextNode({"x ->": math.nan}), "n")
 
 
 def test_too_deeply_nested_values_refuse_export() -> None:
@@ -149,11 +149,11 @@ def test_too_deeply_nested_values_refuse_export() -> None:
     for _ in range(500):
         deep = [deep]
     with pytest.raises(ValueError, match="'v' of /n: its value is nested too deeply"):
-        format_tree(TreeNode({"v": deep}), "n")
+        format_tree(TextNode({"v": deep}), "n")
     fine: Any = 1
     for _ in range(100):
         fine = {"k": fine}
-    text = format_tree(TreeNode({"v": fine}), "n")
+    text = format_tree(TextNode({"v": fine}), "n")
     assert parse_tree(text).children["n"].properties == {"v": fine}
 
 
@@ -161,7 +161,7 @@ def test_too_deeply_nested_values_refuse_export() -> None:
 def test_node_names_zookeeper_cannot_hold_refuse_export(name: str) -> None:
     """A node name that is empty, holds '/', or is '.'/'..' makes export fail, naming it."""
     with pytest.raises(ValueError, match="is not a node name"):
-        format_tree(TreeNode(children={"top": TreeNode(children={name: TreeNode()})}))
+        format_tree(TextNode(children={"top": TextNode(children={name: TextNode()})}))
 
 
 def test_relative_links_round_trip() -> None:
@@ -199,9 +199,9 @@ def test_names_that_bare_text_cannot_carry_are_quoted(
     properties: dict[str, Any], lines: list[str]
 ) -> None:
     """Names and link values bare text cannot carry are written quoted, and read back."""
-    text = format_tree(TreeNode(properties), "n")
+    text = format_tree(TextNode(properties), "n")
     assert text == "/n\n" + "".join(f"  {line}\n" for line in lines)
-    assert parse_tree(text) == TreeNode(children={"n": TreeNode(properties)})
+    assert parse_tree(text) == TextNode(children={"n": TextNode(properties)})
 
 
 @pytest.mark.parametrize(
@@ -219,7 +219,7 @@ def test_names_that_bare_text_cannot_carry_are_quoted(
 )
 def test_node_names_that_bare_text_cannot_carry_are_quoted(name: str, line: str) -> None:
     """A node name with a blank, an unprintable character or a leading quote is quoted."""
-    tree = TreeNode(children={name: TreeNode({"type": "t"})})
+    tree = TextNode(children={name: TextNode({"type": "t"})})
     assert format_tree(tree) == f"{line} : t\n"
     assert parse_tree(format_tree(tree)) == tree
 
@@ -279,9 +279,9 @@ def node_properties(draw: st.DrawFn) -> dict[str, Any]:
 
 
 trees = st.recursive(
-    st.builds(TreeNode, node_properties()),
+    st.builds(TextNode, node_properties()),
     lambda inner: st.builds(
-        TreeNode, node_properties(), st.dictionaries(node_names, inner, max_size=3)
+        TextNode, node_properties(), st.dictionaries(node_names, inner, max_size=3)
     ),
     max_leaves=6,
 )
@@ -296,15 +296,15 @@ def _exactly(value: Any) -> Any:
     return (type(value).__name__, repr(value))
 
 
-def _exact_tree(node: TreeNode) -> Any:
+def _exact_tree(node: TextNode) -> Any:
     return (_exactly(node.properties), {k: _exact_tree(v) for k, v in node.children.items()})
 
 
 @settings(max_examples=100, deadline=None)
 @given(st.dictionaries(node_names, trees, max_size=3))
-def test_parse_format_round_trip(children: dict[str, TreeNode]) -> None:
+def test_parse_format_round_trip(children: dict[str, TextNode]) -> None:
     """parse_tree(format_tree(tree)) == tree, types included, for every tree ZooKeeper holds."""
-    tree = TreeNode(children=children)
+    tree = TextNode(children=children)
     text = format_tree(tree)
     text.encode("utf-8")  # a file can hold it: no lone surrogates
     assert text.splitlines() == text.split("\n")[:-1]  # no line breaks but "\n"
@@ -316,18 +316,18 @@ def test_parse_format_round_trip(children: dict[str, TreeNode]) -> None:
 
 @settings(max_examples=50, deadline=None)
 @given(node_names, trees)
-def test_named_export_round_trip(name: str, node: TreeNode) -> None:
+def test_named_export_round_trip(name: str, node: TextNode) -> None:
     """A node exported under a name parses back as that one child."""
-    assert parse_tree(format_tree(node, name)) == TreeNode(children={name: node})
+    assert parse_tree(format_tree(node, name)) == TextNode(children={name: node})
 
 
 @settings(max_examples=50, deadline=None)
 @given(st.dictionaries(node_names, trees, max_size=3), st.sampled_from(["\t", " ", "    "]))
-def test_one_kind_of_indentation_reads_the_same(children: dict[str, TreeNode], unit: str) -> None:
+def test_one_kind_of_indentation_reads_the_same(children: dict[str, TextNode], unit: str) -> None:
     """Exported text re-indented with tabs only, or other spaces only, parses to the same tree."""
-    text = format_tree(TreeNode(children=children))
+    text = format_tree(TextNode(children=children))
     lines = [
         unit * ((len(line) - len(line.lstrip(" "))) // 2) + line.lstrip(" ")
         for line in text.splitlines()
     ]
-    assert parse_tree("\n".join(lines)) == TreeNode(children=children)
+    assert parse_tree("\n".join(lines)) == TextNode(children=children)

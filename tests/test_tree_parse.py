@@ -9,11 +9,11 @@ import pytest
 from readme_trees import PROPERTY_LINK_TEXT, RELATIVE_LINK_TEXT, TREE_TEXT, TREE_TEXT_2
 
 from aiozkreg._errors import TreeSyntaxError
-from aiozkreg._tree import TreeNode, parse_tree
+from aiozkreg._tree import TextNode, parse_tree
 
 
-def node(properties: dict[str, Any] | None = None, **children: TreeNode) -> TreeNode:
-    return TreeNode(properties or {}, dict(children))
+def node(properties: dict[str, Any] | None = None, **children: TextNode) -> TextNode:
+    return TextNode(properties or {}, dict(children))
 
 
 def test_readme_tree() -> None:
@@ -120,7 +120,7 @@ def test_line_variants(line: str, key: str, value: Any) -> None:
 def test_node_lines(line: str, name: str, properties: dict[str, Any]) -> None:
     """'/a:b' is node a:b; a colon after blanks or followed by blanks starts the type."""
     tree = parse_tree(line)
-    assert tree == TreeNode(children={name: TreeNode(properties)})
+    assert tree == TextNode(children={name: TextNode(properties)})
 
 
 def test_comments_and_blank_lines() -> None:
@@ -187,8 +187,8 @@ def test_crlf_lines() -> None:
 
 def test_empty_text() -> None:
     """Empty or comment-only text is an empty tree."""
-    assert parse_tree("") == TreeNode()
-    assert parse_tree("\n# nothing\n  \n") == TreeNode()
+    assert parse_tree("") == TextNode()
+    assert parse_tree("\n# nothing\n  \n") == TextNode()
 
 
 ERRORS = [
@@ -314,7 +314,7 @@ def test_property_and_property_link_of_same_name_is_an_error(text: str, name: st
 
 
 def test_walk() -> None:
-    """TreeNode.walk yields every path preorder and sorted."""
+    """TextNode.walk yields every path preorder and sorted."""
     tree = parse_tree(RELATIVE_LINK_TEXT)
     assert [path for path, _ in tree.walk()] == ["/", "/a", "/a/b", "/a/b/c", "/a/c"]
 
@@ -362,7 +362,7 @@ def test_quoted_names(line: str, key: str, value: Any) -> None:
 )
 def test_quoted_node_names(line: str, name: str, properties: dict[str, Any]) -> None:
     """/'NAME' is a node whose name is the string literal: blanks and quotes allowed."""
-    assert parse_tree(line) == TreeNode(children={name: TreeNode(properties)})
+    assert parse_tree(line) == TextNode(children={name: TextNode(properties)})
 
 
 def test_quoted_names_are_never_run_as_code(tmp_path: Path) -> None:

@@ -25,12 +25,12 @@ from aiozkreg._plan import (
     plan_import,
     refuse_zookeeper,
 )
-from aiozkreg._tree import TreeNode, parse_tree
+from aiozkreg._tree import TextNode, parse_tree
 
 PROVIDERS = ("192.168.0.42:8080", "192.168.0.42:8081", "192.168.0.42:8082")
 
 
-def existing(tree: TreeNode, ephemeral: Iterable[str] = (), path: str = "") -> ExistingNode:
+def existing(tree: TextNode, ephemeral: Iterable[str] = (), path: str = "") -> ExistingNode:
     """An ExistingNode copy of ``tree``; the nodes at the ``ephemeral`` paths are ephemeral."""
     ephemeral = set(ephemeral)
     return ExistingNode(
@@ -426,10 +426,10 @@ def test_trim_at_root_never_touches_zookeeper() -> None:
 # --- property: executing a plan produces the text's tree --------------------------
 
 names = st.sampled_from("abcd")
-shapes: st.SearchStrategy[TreeNode] = st.recursive(
-    st.builds(TreeNode, st.dictionaries(st.sampled_from("xy"), st.integers(0, 2), max_size=2)),
+shapes: st.SearchStrategy[TextNode] = st.recursive(
+    st.builds(TextNode, st.dictionaries(st.sampled_from("xy"), st.integers(0, 2), max_size=2)),
     lambda inner: st.builds(
-        TreeNode,
+        TextNode,
         st.dictionaries(st.sampled_from("xy"), st.integers(0, 2), max_size=2),
         st.dictionaries(names, inner, max_size=3),
     ),
@@ -437,7 +437,7 @@ shapes: st.SearchStrategy[TreeNode] = st.recursive(
 )
 
 
-def _flatten(node: TreeNode | ExistingNode, path: str = "") -> dict[str, dict[str, Any]]:
+def _flatten(node: TextNode | ExistingNode, path: str = "") -> dict[str, dict[str, Any]]:
     flat = {path or "/": dict(node.properties)}
     for name, child in node.children.items():
         flat.update(_flatten(child, f"{path}/{name}"))
@@ -475,7 +475,7 @@ def _unflatten(state: dict[str, dict[str, Any]]) -> ExistingNode:
 @settings(max_examples=200, deadline=None)
 @given(shapes, shapes, st.sampled_from([None, False, True]))
 def test_executing_a_plan_yields_the_text_tree(
-    have: TreeNode, want: TreeNode, trim: bool | None
+    have: TextNode, want: TextNode, trim: bool | None
 ) -> None:
     """Running the steps in order (each step's ops concurrently) makes ZooKeeper match the text."""
     want.properties.clear()
