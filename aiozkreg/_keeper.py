@@ -2,14 +2,26 @@
 
 Its loop, until the registry closes::
 
-    attach ──> serve (ping; drop a silent link) ──> link lost ──> attach again
+    attach ──> serve (ping; drop a silent link) ──> link lost ──> pause ──> attach again
 
-- Attaching tries the ensemble's servers in shuffled order, each handshake
-  bounded by a short timeout (a quarter of the session timeout, 0.5 to 2 s:
-  a dead link is noticed two thirds into the session timeout, and a
-  starting server may accept and never answer, so the next server must
-  get its turn well inside the last third). Rounds are spaced by a backoff
-  from 50 ms up to a fifth of the session timeout (at most 2 s).
+- Herd control first: after losing its link a session waits a random
+  pause, up to a second (a tenth of the session timeout if that is less),
+  before it tries again, as ZooKeeper's own Java client does. The sessions
+  of a server that died then reach the others spread over that second, not
+  in the same few milliseconds.
+- Attaching tries the ensemble's servers in shuffled order, the server just
+  lost last. The first handshake with a server may take 0.5 s; a server
+  that accepts and stays silent (a starting server sometimes does) doubles
+  that for the next attempt, up to a quarter of the session timeout
+  (0.5 to 2 s): a dead link is noticed two thirds into the session timeout,
+  so the next server must get its turn well inside the last third.
+- Rounds of attempts are spaced by a jittered backoff from 50 ms. While
+  nothing listens (connections refused: a server restarting, which costs
+  it nothing) the spacing stays at most 0.5 s, so a restarted server is
+  used again within about half a second of serving. Once a server answers
+  but cannot serve (still starting, no quorum) the backoff starts again
+  from 50 ms and grows to a fifth of the session timeout (at most 2 s),
+  so a fleet does not hammer an ensemble that is electing or syncing.
 - A handshake that re-attaches the session re-sends the credentials and
   every watch (SetWatches from the last zxid seen); one that says the
   session expired makes the session expire, and a new one is made at once.
@@ -50,8 +62,30 @@ log = logging.getLogger("aiozkreg.session")
 
 
 def handshake_timeout(session_timeout: float) -> float:
-    """How long one connect attempt may take (see the module docstring)."""
+    """The most one connect attempt may take (see the module docstring)."""
     return max(0.5, min(session_timeout / 4, 2.0))
+
+
+def first_handshake_timeout(session_timeout: float) -> float:
+    """How long a connect attempt may take until a server has been silent."""
+    return min(0.5, handshake_timeout(session_timeout))
+
+
+def reconnect_pause(session_timeout: float) -> float:
+    """The longest random pause between losing a link and the next attempt."""
+    return min(1.0, session_timeout / 10)
+
+
+def retry_caps(session_timeout: float) -> tuple[float, float]:
+    """The longest spacing of attempt rounds: (nothing listens, a server answered)."""
+    answered = max(0.2, min(2.0, session_timeout / 5))
+    return min(0.5, answered), answered
+
+
+# How an attempt at one server failed (see Keeper._try).
+_REFUSED = "refused"  # nothing listens: retrying costs the server nothing
+_SILENT = "silent"  # accepted (or not) and said nothing in time
+_ANSWERED = "answered"  # the server answered but would not serve us
 
 
 class _Expired(Exception):
@@ -70,6 +104,9 @@ class Keeper:
         self.wait = wait
         self.attached: asyncio.Future[None] = asyncio.get_running_loop().create_future()
         self.last_error: BaseException | None = None  # of the last failed attempt
+        self.server: tuple[str, int] | None = None  # attached to, or last attached to
+        self._failure = _REFUSED  # how the last attempt failed
+        self._handshake_limit = first_handshake_timeout(session.timeout)
 
     def _give_up(self, error: BaseException) -> None:
         """End the first attach with ``error`` (start() raises it)."""
@@ -79,42 +116,67 @@ class Keeper:
 
     async def run(self) -> None:
         session = self.session
-        backoff = Backoff(cap=max(0.2, min(2.0, session.timeout / 5)))
+        backoff = Backoff(cap=retry_caps(session.timeout)[1], jitter=0.5)
         try:
             while not session.closing:
                 link = await self._attach(backoff)
                 backoff.reset()
                 await self._serve(link)
                 session.lose(link)
+                if not session.closing:  # spread the herd of a server's sessions
+                    await asyncio.sleep(random.uniform(0, reconnect_pause(session.timeout)))
         except _GaveUp:
             return
 
+    def order(self) -> list[tuple[str, int]]:
+        """The servers to try, shuffled, the one we were last attached to last."""
+        servers = list(self.session.config.connect_string.servers)
+        random.shuffle(servers)
+        if self.server in servers and len(servers) > 1:
+            servers.remove(self.server)
+            servers.append(self.server)
+        return servers
+
     async def _attach(self, backoff: Backoff) -> Link:
         """Try servers until one attaches us (re-attaching, or with a new session)."""
-        servers = list(self.session.config.connect_string.servers)
+        quiet_cap, answered_cap = retry_caps(self.session.timeout)
+        backoff.cap = answered_cap
         rounds = 0
+        listening = False  # a server answered in the round before
         while True:
-            random.shuffle(servers)
-            for host, port in servers:
+            answered = False
+            for host, port in self.order():
                 link = await self._try(host, port)
                 if link is not None:
                     return link
+                answered = answered or self._failure != _REFUSED
             rounds += 1
             if self.wait or rounds % 10 == 0:
                 log.warning(
                     "Can't connect to ZooKeeper at %r; retrying.",
                     str(self.session.config.connect_string),
                 )
-            await asyncio.sleep(backoff.delay())
+            if not answered:  # nothing listens: cheap to ask again soon
+                delay = min(backoff.delay(), quiet_cap)
+            else:
+                if not listening:  # a server just came up: it will serve soon
+                    backoff.reset()
+                delay = backoff.delay()
+            listening = answered
+            await asyncio.sleep(delay)
 
     async def _try(self, host: str, port: int) -> Link | None:
         """One server: the attached link, or None (why is in :attr:`last_error`)."""
         first = not self.attached.done()
+        self._failure = _ANSWERED
         try:
             try:
-                return await self._handshake(host, port)
+                link = await self._handshake(host, port)
             except _Expired:  # at once, with a new session
-                return await self._handshake(host, port)
+                link = await self._handshake(host, port)
+            self.server = (host, port)
+            self._handshake_limit = first_handshake_timeout(self.session.timeout)
+            return link
         except AuthFailedError as exc:
             self.last_error = exc
             if first:
@@ -125,8 +187,17 @@ class Keeper:
             if first and not self.wait:
                 self._give_up(exc)
             log.debug("Connecting to %s failed: %s", host, exc)
-        except (OSError, ZKRegError, TimeoutError) as exc:  # this server, this time
+        except TimeoutError as exc:  # silent: give the next attempt longer, up to the cap
             self.last_error = exc
+            self._failure = _SILENT
+            self._handshake_limit = min(
+                2 * self._handshake_limit, handshake_timeout(self.session.timeout)
+            )
+            log.debug("Connecting to %s:%d timed out.", host, port)
+        except (OSError, ZKRegError) as exc:  # this server, this time
+            self.last_error = exc
+            if isinstance(exc, OSError) and not isinstance(exc, ConnectionResetError):
+                self._failure = _REFUSED  # nothing listens (or no route): nobody was asked
             log.debug("Connecting to %s:%d failed: %s", host, port, exc)
         return None
 
@@ -145,7 +216,7 @@ class Keeper:
             port,
             connect,
             listener=session,
-            timeout=handshake_timeout(session.timeout),
+            timeout=self._handshake_limit,
             ssl=config.ssl,
             max_request_size=config.max_request_size,
         )
