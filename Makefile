@@ -12,7 +12,7 @@ ZK_JAR := /usr/share/java/zookeeper.jar
 CURATOR_JARS := /usr/share/java/curator-x-discovery.jar /usr/share/java/curator-recipes.jar
 CURATOR_PKGS := libcurator-discovery-java libcurator-recipes-java
 
-.PHONY: all setup zookeeper curator test test-fast demo bench bench-fleet lint clean
+.PHONY: all setup zookeeper curator browser test test-fast demo demo-web bench bench-fleet lint clean
 
 all: test
 
@@ -21,7 +21,7 @@ $(STAMP): pyproject.toml
 	$(PY) -m pip install -q --disable-pip-version-check -e '.[test,netifaces]'
 	touch $@
 
-setup: $(STAMP) zookeeper curator
+setup: $(STAMP) zookeeper curator browser
 
 # A ZooKeeper the harness can start: ZOOKEEPER_CLASSPATH / ZOOKEEPER_HOME if
 # set, else Debian's package (installed here when we are root with apt).
@@ -55,6 +55,21 @@ curator: zookeeper
 	       "(Debian packages; needs root) or set AIOZKREG_CURATOR_CLASSPATH." >&2; \
 	fi
 
+# Chromium for the browser tests of aiozkreg serve (tests/test_web_page.py),
+# from Debian's packages when we are root with apt (after `curator`: one
+# apt-get at a time); Playwright drives it (the test extra), never a browser
+# of its own. Without it and without root this does not fail: those tests
+# skip, saying what is missing. AIOZKREG_CHROMIUM names another Chromium.
+browser: curator
+	@if [ -n "$$AIOZKREG_CHROMIUM" ] || command -v chromium >/dev/null 2>&1; then exit 0; fi; \
+	if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	  echo "Installing Chromium for the browser tests..."; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium chromium-driver >/dev/null; \
+	else \
+	  echo "Note: the browser tests will be skipped: install Debian's chromium (needs root)" \
+	       "or set AIOZKREG_CHROMIUM to a Chromium binary." >&2; \
+	fi
+
 test: setup
 	@start=$$(date +%s); \
 	$(PY) -m pytest $(PYTEST_ARGS); rc=$$?; \
@@ -65,6 +80,10 @@ test-fast: setup
 
 demo: setup
 	$(PY) examples/demo.py
+
+# The live web view (aiozkreg serve) of the README's tree on a throwaway ZooKeeper.
+demo-web: setup
+	$(PY) examples/web_demo.py
 
 bench: setup
 	$(PY) benchmarks/run.py
