@@ -7,7 +7,8 @@ of each child of the path and keeps it current:
 - a child watch on the path: children that come are read, children that go
   are dropped;
 - a data watch on every child: a child whose data changes is re-read (only
-  that one);
+  that one, and without listing the children again: the child watch on the
+  path has not fired, so the listing we hold is current);
 - reads of many children go out at once (up to ``_IN_FLIGHT`` in flight);
 - after a session expiry every watch fires and everything is read again.
 
@@ -46,7 +47,7 @@ ChildData = tuple[tuple[str, bytes], ...]
 class ProvidersSource(Source[ChildData]):
     """A path's children and each child's data, all watched."""
 
-    __slots__ = ("_data", "_dirty", "_read_at")
+    __slots__ = ("_data", "_dirty", "_listed", "_read_at")
 
     kind = WatchKind.CHILD
 
@@ -55,6 +56,7 @@ class ProvidersSource(Source[ChildData]):
         self._data: dict[str, bytes] = {}
         self._dirty: set[str] = set()  # children whose data watch fired
         self._read_at = real_path  # the real path _data belongs to
+        self._listed = False  # _data lists the children, and the child watch has not fired
 
     @property
     def key(self) -> tuple[object, str]:
@@ -68,13 +70,26 @@ class ProvidersSource(Source[ChildData]):
         self._dirty.add(_paths.split(event.path)[1])
         self.hub.mark_dirty(self, spread=event.type is EventType.EXPIRED)
 
+    def _on_event(self, event: WatchedEvent) -> None:
+        self._listed = False  # the children changed (or the watch is gone): list them again
+        super()._on_event(event)
+
     async def read(self) -> tuple[ChildData, int]:
         if self._read_at != self.real_path:  # followed a link elsewhere: start over
             self._forget_children()
             self._read_at = self.real_path
+            self._listed = False
         dirty, self._dirty = self._dirty, set()
+        if self._listed:  # only data watches fired: re-read those children alone
+            try:
+                await self._read_children([n for n in dirty if n in self._data])
+            except BaseException:
+                self._dirty |= dirty
+                raise
+            return tuple(sorted(self._data.items())), self.zxid
         try:
             names, stat = await _ops.get_children(self.hub.session, self.real_path, self.watcher)
+            self._listed = True
             listed = set(names)
             for name in [n for n in self._data if n not in listed]:
                 del self._data[name]
@@ -82,6 +97,7 @@ class ProvidersSource(Source[ChildData]):
             await self._read_children([n for n in names if n not in self._data or n in dirty])
         except BaseException:
             self._dirty |= dirty  # read them next time
+            self._listed = False  # and list again: a new child may not be read yet
             raise
         return tuple(sorted(self._data.items())), stat.pzxid
 

@@ -37,6 +37,20 @@ async def _requests(fleet: Fleet) -> Counter[str]:
     return total
 
 
+async def _quiet(fleet: Fleet, still: float = 0.3) -> Counter[str]:
+    """Wait until no registry has sent a request for ``still`` seconds; the totals then.
+
+    (Not ``settle()``: it sends a request of its own from every registry.)
+    """
+    last = await _requests(fleet)
+    while True:
+        await asyncio.sleep(still)
+        now = await _requests(fleet)
+        if now == last:
+            return now
+        last = now
+
+
 def _per_change(before: Counter[str], after: Counter[str], changes: int) -> dict[str, float]:
     delta = after - before
     return {op: n / changes for op, n in sorted(delta.items())}
@@ -48,13 +62,11 @@ async def footprint(fleet: Fleet, offset: int) -> Row:
     watches = sum((await asyncio.to_thread(fleet.mntr, "zk_watch_count")).values())
     srvr = await asyncio.to_thread(fleet.srvr)
     client_watches = sum(r["watches"] for r in await fleet.rows("sessions"))
-    before = await _requests(fleet)
+    before = await _quiet(fleet)
     await fleet.per_member("update", fleet.one_per_service(offset), epoch=5000 + offset)
-    await fleet.settle()
-    middle = await _requests(fleet)
+    middle = await _quiet(fleet)
     await fleet.per_member("bounce", fleet.one_per_service(offset + 1))
-    await fleet.settle()
-    after = await _requests(fleet)
+    after = await _quiet(fleet)
     update = _per_change(before, middle, SERVICES)
     bounce = _per_change(middle, after, SERVICES)
     row: Row = {
