@@ -1,0 +1,206 @@
+"""aiozkreg serve over HTTP, without a browser: the event stream, writes, and the guards."""
+
+from __future__ import annotations
+
+import asyncio
+import re
+import time
+from pathlib import Path
+
+import aiohttp
+import pytest
+from readme_trees import TREE_TEXT
+from web_events import events
+
+from aiozkreg import Registry
+from aiozkreg.web import ListenError, serving
+
+pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
+
+STATIC = Path(__file__).resolve().parent.parent / "aiozkreg" / "web" / "static"
+
+
+async def test_stream_starts_with_the_whole_tree_and_a_live_session(zookeeper_hosts: str) -> None:
+    """A page's first event holds every node, the README's graph, and a connected session."""
+    async with Registry(zookeeper_hosts) as zk:
+        await zk.import_tree(TREE_TEXT)
+    async with (
+        serving(zookeeper_hosts, "/", listen="127.0.0.1:0") as served,
+        events(served.url) as stream,
+    ):
+        page = await stream.until(lambda p: p.session.get("live") and p.graph is not None)
+        assert {"/", "/lb/pools/cms", "/cms/providers", "/retail/databases/ugc"} <= set(page.nodes)
+        drawn = {v["path"] for v in page.graph["vertices"]} if page.graph else set()
+        assert {"/lb", "/cms", "/retail", "/cms/databases/main"} <= drawn
+        assert page.config["writes"] is False
+        link = page.property("/lb/pools/cms", "providers ->")
+        assert (link["resolved"], link["problem"]) == ("/cms/providers", None)
+
+
+async def test_a_registration_elsewhere_reaches_the_page_within_a_second(
+    zookeeper_hosts: str,
+) -> None:
+    """Another session registering a provider: a delta with the node and the new count, < 1 s."""
+    async with Registry(zookeeper_hosts) as zk:
+        await zk.import_tree(TREE_TEXT)
+    async with (
+        serving(zookeeper_hosts, "/", listen="127.0.0.1:0") as served,
+        events(served.url) as stream,
+        Registry(zookeeper_hosts) as other,
+    ):
+        await stream.until(lambda p: p.graph is not None)
+        began = time.monotonic()
+        registration = await other.register("/cms/providers", "127.0.0.1:8081")
+        page = await stream.until(
+            lambda p: (
+                "1 provider" in p.vertex("/cms")["lines"]
+                and "/cms/providers/127.0.0.1:8081" in p.nodes
+            )
+        )
+        assert time.monotonic() - began < 1.0
+        node = page.nodes["/cms/providers/127.0.0.1:8081"]
+        assert node["ephemeral"] and dict(node["provider"]["fields"])["address"] == (
+            "127.0.0.1:8081"
+        )
+        await registration.unregister()
+        await stream.until(lambda p: "/cms/providers/127.0.0.1:8081" not in p.nodes)
+
+
+async def test_a_changed_property_follows_through_property_links(zookeeper_hosts: str) -> None:
+    """Changing a linked property updates the holder's followed value on the page."""
+    async with Registry(zookeeper_hosts) as zk:
+        await zk.import_tree("/a\n  threads => /b threads\n/b\n  threads = 3\n")
+        async with (
+            serving(zookeeper_hosts, "/", listen="127.0.0.1:0") as served,
+            events(served.url) as stream,
+        ):
+            await stream.until(lambda p: p.property("/a", "threads =>")["resolved"] == "3")
+            await zk.set("/b", b'{"threads": 4}')
+            await stream.until(lambda p: p.property("/a", "threads =>")["resolved"] == "4")
+
+
+async def test_a_deleted_path_is_waited_for_and_shown_again(zookeeper_hosts: str) -> None:
+    """PATH deleted: the page is told it is missing and emptied; made again: live again."""
+    async with Registry(zookeeper_hosts) as zk:
+        await zk.create("/app/x", makepath=True)
+        async with (
+            serving(zookeeper_hosts, "/app", listen="127.0.0.1:0") as served,
+            events(served.url) as stream,
+        ):
+            await stream.until(lambda p: "/app/x" in p.nodes)
+            await zk.delete_recursive("/app")
+            page = await stream.until(lambda p: p.status.get("status") == "missing")
+            await stream.until(lambda p: not p.nodes)
+            assert "/app" in page.status["message"]
+            await zk.create("/app/y", makepath=True)
+            await stream.until(lambda p: p.status["status"] == "live" and "/app/y" in p.nodes)
+
+
+async def test_writes_are_refused_unless_allowed(zookeeper_hosts: str) -> None:
+    """Without --allow-writes a write is 403 and says how to allow it."""
+    async with Registry(zookeeper_hosts) as zk:
+        await zk.create("/a")
+    async with (
+        serving(zookeeper_hosts, "/", listen="127.0.0.1:0") as served,
+        aiohttp.ClientSession() as client,
+        client.post(served.url + "api/set", json={"path": "/a", "set": ["x=1"]}) as response,
+    ):
+        assert response.status == 403
+        assert "--allow-writes" in (await response.json())["error"]
+
+
+async def test_a_write_checks_as_the_command_line_does(zookeeper_hosts: str) -> None:
+    """--allow-writes: a good write lands; bad literals, wrong tokens, foreign origins do not."""
+    async with Registry(zookeeper_hosts) as zk:
+        await zk.create("/a", b'{"keep": 1}')
+        async with (
+            serving(zookeeper_hosts, "/", listen="127.0.0.1:0", allow_writes=True) as served,
+            aiohttp.ClientSession() as client,
+            events(served.url) as stream,
+        ):
+            token = stream.page.config["token"]
+            url, headers = served.url + "api/set", {"X-Aiozkreg-Token": token}
+
+            async def post(body: object, **extra: str) -> tuple[int, dict[str, object]]:
+                async with client.post(url, json=body, headers={**headers, **extra}) as response:
+                    return response.status, await response.json()
+
+            assert await post({"path": "/a", "set": ["threads=4", "comment='ok'"]}) == (
+                200,
+                {"path": "/a", "keys": ["comment", "keep", "threads"]},
+            )
+            assert await zk.get_properties("/a") == {"keep": 1, "threads": 4, "comment": "ok"}
+            status, body = await post({"path": "/a", "set": ["comment=ok"]})
+            assert status == 400
+            assert "quote it for the shell" in str(body["error"])
+            status, body = await post({"path": "/a", "set": ["x =>='/nowhere x'"]})
+            assert (status, str(body["error"]).startswith("bad property link")) == (400, True)
+            status, body = await post({"path": "/nope", "set": ["x=1"]})
+            assert (status, body["error"]) == (404, "/nope: no such node")
+            status, _ = await post({"path": "/a", "delete": ["keep"]}, **{"X-Aiozkreg-Token": "x"})
+            assert status == 403
+            status, body = await post({"path": "/a", "delete": ["keep"]}, Origin="http://evil.test")
+            assert status == 403 and "evil.test" in str(body["error"])
+            assert await post({"path": "/a", "delete": ["keep"]}) == (
+                200,
+                {"path": "/a", "keys": ["comment", "threads"]},
+            )
+
+
+async def test_foreign_host_names_are_refused_on_loopback(zookeeper_hosts: str) -> None:
+    """A Host header that is not a loopback name gets 421 (no DNS rebinding); pages carry a CSP."""
+    async with (
+        serving(zookeeper_hosts, "/", listen="127.0.0.1:0") as served,
+        aiohttp.ClientSession() as client,
+    ):
+        async with client.get(served.url, headers={"Host": "evil.test:8080"}) as response:
+            assert response.status == 421
+        async with client.get(served.url, headers={"Host": "localhost:1"}) as response:
+            assert response.status == 200
+            assert "script-src 'self'" in response.headers["Content-Security-Policy"]
+            assert response.headers["X-Content-Type-Options"] == "nosniff"
+
+
+async def test_the_page_needs_nothing_from_elsewhere(zookeeper_hosts: str) -> None:
+    """Every file the page loads is served by aiozkreg itself, and none names another site."""
+    async with (
+        serving(zookeeper_hosts, "/", listen="127.0.0.1:0") as served,
+        aiohttp.ClientSession() as client,
+    ):
+        async with client.get(served.url) as response:
+            html = await response.text()
+        wanted = set(re.findall(r'(?:src|href)="([^"]+)"', html))
+        for path in STATIC.glob("*.js"):
+            wanted |= {f"static/{m}" for m in re.findall(r'from "\./([^"]+)"', path.read_text())}
+        assert {"static/app.js", "static/graph.js", "static/style.css"} <= wanted
+        for name in sorted(wanted):
+            async with client.get(served.url + name) as response:
+                assert response.status == 200, name
+    for path in STATIC.iterdir():
+        urls = re.findall(r"https?://[^\s\"')]+", path.read_text())
+        assert set(urls) <= {"http://www.w3.org/2000/svg"}, path.name
+
+
+async def test_stopping_ends_every_stream_quickly(zookeeper_hosts: str) -> None:
+    """Leaving serving() ends open event streams and returns within a few seconds."""
+    async with serving(zookeeper_hosts, "/", listen="127.0.0.1:0") as served:
+        client = aiohttp.ClientSession()
+        response = await client.get(served.url + "events")
+        assert served.feed.pages == 1
+        began = time.monotonic()
+    try:
+        assert time.monotonic() - began < 5
+        async with asyncio.timeout(5):
+            assert await response.content.read() is not None  # the stream ends, no hang
+    finally:
+        response.close()
+        await client.close()
+
+
+async def test_a_busy_address_is_a_listen_error(zookeeper_hosts: str) -> None:
+    """Serving on an address in use raises ListenError naming it."""
+    async with serving(zookeeper_hosts, "/", listen="127.0.0.1:0") as served:
+        port = served.url.rsplit(":", 1)[1].rstrip("/")
+        with pytest.raises(ListenError, match=f"127.0.0.1:{port}"):
+            async with serving(zookeeper_hosts, "/", listen=f"127.0.0.1:{port}"):
+                pass
