@@ -15,8 +15,6 @@ from web_events import events
 from aiozkreg import Registry
 from aiozkreg.web import ListenError, serving
 
-pytestmark = pytest.mark.filterwarnings("ignore::DeprecationWarning")
-
 STATIC = Path(__file__).resolve().parent.parent / "aiozkreg" / "web" / "static"
 
 
@@ -132,7 +130,7 @@ async def test_a_write_checks_as_the_command_line_does(zookeeper_hosts: str) -> 
             assert await zk.get_properties("/a") == {"keep": 1, "threads": 4, "comment": "ok"}
             status, body = await post({"path": "/a", "set": ["comment=ok"]})
             assert status == 400
-            assert "quote it for the shell" in str(body["error"])
+            assert "to set a string, quote it" in str(body["error"])
             status, body = await post({"path": "/a", "set": ["x =>='/nowhere x'"]})
             assert (status, str(body["error"]).startswith("bad property link")) == (400, True)
             status, body = await post({"path": "/nope", "set": ["x=1"]})

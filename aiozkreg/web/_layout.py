@@ -29,6 +29,8 @@ PAD_X, PAD_Y = 10.0, 7.0
 COLUMN_GAP, ROW_GAP, MARGIN = 90.0, 14.0, 20.0
 LOOP = 45.0
 """How far an arrow within one column loops out to the right."""
+BEND = 26.0
+"""How far apart the middles of arrows between the same two boxes are."""
 
 
 @dataclass
@@ -86,11 +88,19 @@ def _rows(graph: Graph) -> dict[str, float]:
     return rows
 
 
-def _curve(source: _Box, target: _Box) -> list[float]:
-    """The four points of a cubic Bézier from ``source`` to ``target``."""
+def _curve(source: _Box, target: _Box, bend: float = 0.0) -> list[float]:
+    """The four points of a cubic Bézier from ``source`` to ``target``; ``bend`` moves its
+    middle up or down (arrows between the same two boxes, apart)."""
+    d = _line(source, target, abs(bend))
+    d[3] += bend
+    d[5] += bend
+    return d
+
+
+def _line(source: _Box, target: _Box, bend: float) -> list[float]:
     if source is target:
         x, y = source.right, source.cy
-        return [x, y - 5, x + LOOP, y - 30, x + LOOP, y + 30, x, y + 5]
+        return [x, y - 5, x + LOOP + bend, y - 30, x + LOOP + bend, y + 30, x, y + 5]
     if target.x > source.right:
         x0, x1 = source.right, target.x
         dx = max(30.0, (x1 - x0) / 2)
@@ -144,7 +154,14 @@ def layout(graph: Graph, base: str) -> dict[str, Any]:
         for v in graph.vertices
         for b in (boxes[v.path],)
     ]
-    edges = [_edge(e, boxes) for e in graph.edges]
+    pairs: dict[frozenset[str], list[Edge]] = defaultdict(list)
+    for e in graph.edges:
+        pairs[frozenset((e.source, e.target))].append(e)
+    bends = {}
+    for group in pairs.values():
+        for i, e in enumerate(group):
+            bends[id(e)] = (i - (len(group) - 1) / 2) * BEND
+    edges = [_edge(e, boxes, bends[id(e)]) for e in graph.edges]
     right = max((b.right for b in boxes.values()), default=0.0)
     bottom = max((b.y + b.h for b in boxes.values()), default=0.0)
     return {
@@ -155,8 +172,8 @@ def layout(graph: Graph, base: str) -> dict[str, Any]:
     }
 
 
-def _edge(edge: Edge, boxes: dict[str, _Box]) -> dict[str, Any]:
-    d = _curve(boxes[edge.source], boxes[edge.target])
+def _edge(edge: Edge, boxes: dict[str, _Box], bend: float) -> dict[str, Any]:
+    d = _curve(boxes[edge.source], boxes[edge.target], bend)
     lx, ly = _midpoint(d)
     return {
         "source": edge.source,

@@ -141,10 +141,12 @@ async def serving(
     try:
         feed = Feed(zk, path, hide=_hidden(hosts, path), config=config)
         app = make_app(feed, writes, check_host=where.loopback)
-        runner = web.AppRunner(app, handle_signals=False, access_log=None)
+        runner = web.AppRunner(
+            app, handle_signals=False, access_log=None, shutdown_timeout=SHUTDOWN
+        )
         await runner.setup()
         try:
-            site = web.TCPSite(runner, where.host, where.port, shutdown_timeout=SHUTDOWN)
+            site = web.TCPSite(runner, where.host, where.port)
             try:
                 await site.start()
             except OSError as exc:

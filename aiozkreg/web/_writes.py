@@ -126,8 +126,8 @@ async def write_properties(
             properties = await zk.properties(await zk.resolve(path), watch=False)
             await edit(properties, updates, removals)
             return properties.raw
-    except UsageError as exc:
-        raise WriteError(400, str(exc)) from exc
+    except UsageError as exc:  # the command line's words; a page has no shell
+        raise WriteError(400, str(exc).replace("quote it for the shell", "quote it")) from exc
     except NoNodeError as exc:
         raise WriteError(404, f"{exc.path or path}: no such node") from exc
     except ServerError as exc:
