@@ -1,4 +1,5 @@
-"""``aiozkreg watch``: a live terminal view of a node's children and properties.
+"""``aiozkreg watch``: a live terminal view of a node's children and properties, or
+(``--tree``) of its whole subtree, on one ``zk.tree()``.
 
 :func:`render` and :class:`Screen` draw any list of lines into the
 terminal (its width and height, the header always on top, redrawn on
@@ -14,13 +15,16 @@ import signal
 import sys
 import time
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any, TextIO
 
 from ._cli_common import Command, add_common, add_hosts, connected, node_text, zk_path
 from ._errors import NoNodeError
 from ._registry import Registry
 from ._states import SessionState
+from ._subtree import TreeNode
+from ._tree_format import format_tree
+from ._tree_node import TextNode, not_json
 
 _LIVE = (SessionState.CONNECTED, SessionState.CONNECTED_READ_ONLY)
 
@@ -42,6 +46,34 @@ def watch_lines(
     if real_path != path:
         lines.append(f"# {path} is a link to {real_path}")
     return lines + node_text(path, properties, children)
+
+
+def tree_lines(
+    path: str,
+    real_path: str,
+    nodes: Mapping[str, TreeNode],
+    state: SessionState = SessionState.CONNECTED,
+) -> list[str]:
+    """What ``aiozkreg watch --tree`` shows: the subtree at ``real_path`` in tree-text layout
+    (properties as stored: links not followed), headed by its size."""
+    lines = []
+    if state not in _LIVE:
+        lines.append(f"# session {state.value}: this is the last state seen")
+    if real_path != path:
+        lines.append(f"# {path} is a link to {real_path}")
+    if real_path not in nodes:
+        return [*lines, f"# {path} does not exist; waiting for it to be created"]
+    ephemeral = sum(1 for node in nodes.values() if node.ephemeral)
+    lines.append(f"# {len(nodes)} nodes, {ephemeral} ephemeral")
+    header, *body = format_tree(_text_node(nodes, real_path), "n").splitlines()
+    return [*lines, real_path + header[len("/n") :], *body]
+
+
+def _text_node(nodes: Mapping[str, TreeNode], path: str) -> TextNode:
+    node = nodes[path]
+    shown = {k: v for k, v in node.properties.items() if not_json(v) is None}
+    prefix = path.rstrip("/")
+    return TextNode(shown, {name: _text_node(nodes, f"{prefix}/{name}") for name in node.children})
 
 
 MORE = "... and {} more lines"
@@ -140,6 +172,11 @@ class Screen:
 def _watch_args(parser: argparse.ArgumentParser) -> None:
     add_hosts(parser)
     parser.add_argument("path", metavar="PATH", type=zk_path)
+    parser.add_argument(
+        "--tree",
+        action="store_true",
+        help="show the whole subtree at PATH (one persistent recursive watch)",
+    )
     add_common(parser)
 
 
@@ -183,8 +220,9 @@ async def _watch_work(args: argparse.Namespace, screen: Screen) -> None:
         follower = asyncio.create_task(follow_session())
         try:
             first = True
+            follow = _watch_tree if args.tree else _watch_node
             while True:
-                await _watch_node(zk, args.path, screen, changed, state, must_exist=first)
+                await follow(zk, args.path, screen, changed, state, must_exist=first)
                 first = False
                 screen.show(watch_lines(args.path, args.path, None, {}, state[0]))
                 await _until_exists(zk, args.path)
@@ -228,9 +266,38 @@ async def _watch_node(
             raise
 
 
+async def _watch_tree(
+    zk: Registry,
+    path: str,
+    screen: Screen,
+    changed: asyncio.Event,
+    state: list[SessionState],
+    *,
+    must_exist: bool,
+) -> None:
+    """Show the subtree at ``path`` at every change until its root is deleted."""
+
+    def notify(*_: object) -> None:
+        changed.set()
+
+    try:
+        async with zk.tree(path) as tree:
+            tree(notify)
+            while not tree.deleted:
+                if tree.error is not None:
+                    raise tree.error
+                changed.clear()
+                screen.show(tree_lines(path, tree.real_path, tree, state[0]))
+                await changed.wait()
+    except NoNodeError:
+        if must_exist:
+            raise
+
+
 WATCH = Command(
     "watch",
-    "Show the node at PATH, its properties and children, again at every change, until Ctrl-C.",
+    "Show the node at PATH, its properties and children (--tree: its whole subtree), "
+    "again at every change, until Ctrl-C.",
     _watch_args,
     watch,
 )

@@ -37,6 +37,7 @@ from ._sources import ChildrenSource, DataSource, Source, Subscriber, resolve_li
 from ._subtree_source import TreeSource
 from ._subtree_view import Tree
 from ._tasks import TaskOwner
+from ._unwatch import remove_server_watch
 from ._views import Children
 from ._watches import WatchKind
 
@@ -195,7 +196,7 @@ class Hub:
 
     async def _remove_watch(self, kind: WatchKind, path: str) -> None:
         try:
-            await _ops.remove_watches(self.session, kind, path)
+            await remove_server_watch(self.session, kind, path)
         except (ZKConnectionError, ServerError, RegistryClosedError) as exc:
             # the link went (and SetWatches re-sets only watches still wanted), or the
             # server holds none: either way the watch is gone

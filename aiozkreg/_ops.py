@@ -120,7 +120,9 @@ def _hook(
 async def get(
     session: Session, path: str, watcher: Watcher | None = None
 ) -> tuple[bytes, ZnodeStat]:
-    request = GetData(session.server_path(_paths.validate(path)), watcher is not None)
+    request = GetData(
+        session.server_path(_paths.validate(path)), session.watches.watch_flag(path, watcher)
+    )
     hook = _hook(session, WatchKind.DATA, path, watcher)
     return await session.call(request, path=path, hook=hook, retry=True)
 
@@ -132,7 +134,9 @@ async def set_data(session: Session, path: str, value: bytes, version: int = -1)
 
 async def exists(session: Session, path: str, watcher: Watcher | None = None) -> ZnodeStat | None:
     """The node's stat, or None (NoNode is an answer here, not a failure)."""
-    request = Exists(session.server_path(_paths.validate(path)), watcher is not None)
+    request = Exists(
+        session.server_path(_paths.validate(path)), session.watches.watch_flag(path, watcher)
+    )
     hook = _hook(session, WatchKind.EXIST, path, watcher)
     try:
         return await session.call(request, path=path, hook=hook, retry=True, check_chroot=False)
@@ -143,7 +147,9 @@ async def exists(session: Session, path: str, watcher: Watcher | None = None) ->
 async def get_children(
     session: Session, path: str, watcher: Watcher | None = None
 ) -> tuple[list[str], ZnodeStat]:
-    request = GetChildren2(session.server_path(_paths.validate(path)), watcher is not None)
+    request = GetChildren2(
+        session.server_path(_paths.validate(path)), session.watches.watch_flag(path, watcher)
+    )
     hook = _hook(session, WatchKind.CHILD, path, watcher)
     return await session.call(request, path=path, hook=hook, retry=True)
 

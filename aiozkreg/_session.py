@@ -266,6 +266,11 @@ class Session:
         """Wait (without a deadline) until a link is up; RegistryClosedError once ended."""
         await self._live_link(None)
 
+    def seen_zxid(self) -> int:
+        """The zxid of the last reply received (on this link, or before it dropped)."""
+        link = self._link
+        return max(self.last_zxid, link.last_zxid if link is not None else 0)
+
     def deadline(self, timeout: float | None = None) -> float:
         """When a request started now gives up (``timeout``, else the request timeout,
         else twice the session timeout)."""

@@ -158,11 +158,17 @@ class TreeSource(Source[TreeSnapshot]):
             return
         path = self.real_path
         hook = session.watches.hook(WatchKind.RECURSIVE, path, self.watcher)
+        session.watches.cover(path)  # before it is sent: see _watches
         try:
             await session.call(AddWatch(session.server_path(path)), path=path, hook=hook)
         except (UnimplementedError, BadArgumentsError):
+            session.watches.uncover(path)
             log.info("The server has no persistent watches: %s watches each node.", path)
             self.recursive = False
+        except BaseException:
+            if not session.watches.watching(path, (WatchKind.RECURSIVE,)):
+                session.watches.uncover(path)
+            raise
 
     async def _read_all(self) -> TreeSnapshot:
         """The whole subtree, read level by level."""
@@ -308,24 +314,28 @@ class TreeSource(Source[TreeSnapshot]):
         """After a reconnect: one-shot watches on every node, set from the zxid at the
         loss, fire for exactly the nodes that changed meanwhile (see the docstring).
 
-        Not on the root: a one-shot watch set there with SetWatches takes the place of
-        the persistent recursive watch on ZooKeeper 3.8 (one watch mode per path and
-        connection); the root's own stat says whether it changed instead.
+        Not on a covered path (the root, or another tree's root below it): a one-shot
+        watch set there would take the place of the recursive watch (see
+        :mod:`._watches`); such a node's own stat says whether it changed instead.
         """
         session = self.hub.session
         watches = session.watches
         root = self.real_path
-        paths = [path for path in self.snapshot if path != root]
-        try:
-            _, stat = await _ops.get(session, root)
-        except NoNodeError:
-            self._pending[root] = _Todo.GONE
+        tops = [p for p in self.snapshot if p == root or watches.covers(p)]
+        paths = [p for p in self.snapshot if p != root and not watches.covers(p)]
+        for top in tops:
+            try:
+                _, stat = await _ops.get(session, top)
+            except NoNodeError:
+                self._pending[top] = _Todo.GONE
+                continue
+            changed, listed = stat.mzxid > self._lost_at, stat.pzxid > self._lost_at
+            if changed or listed:
+                self._pending[top] = (
+                    _Todo.BOTH if changed and listed else _Todo.READ if changed else _Todo.CHILDREN
+                )
+        if root not in self.snapshot or self._pending.get(root) is _Todo.GONE:
             return
-        changed, listed = stat.mzxid > self._lost_at, stat.pzxid > self._lost_at
-        if changed or listed:
-            self._pending[root] = (
-                _Todo.BOTH if changed and listed else _Todo.READ if changed else _Todo.CHILDREN
-            )
         for path in paths:
             watches.add(WatchKind.DATA, path, self.watcher)
             watches.add(WatchKind.CHILD, path, self.child_watcher)
@@ -344,9 +354,7 @@ class TreeSource(Source[TreeSnapshot]):
         self.closed = True
         watches = self.hub.session.watches
         if watches.discard(WatchKind.RECURSIVE, self.real_path, self.watcher):
-            others = any(path == self.real_path for _, path in watches)
-            if not others:  # "any" is how 3.8 removes it; it would take the others too
-                self.hub.remove_server_watch(WatchKind.RECURSIVE, self.real_path)
+            self.hub.remove_server_watch(WatchKind.RECURSIVE, self.real_path)  # see _unwatch
         if not self.recursive:
             for path in self.snapshot:
                 watches.discard(WatchKind.DATA, path, self.watcher)

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import asyncio
 import ssl as _ssl
+from collections import deque
 from collections.abc import Callable
 from typing import Any, Protocol, TypeVar
 
@@ -134,33 +135,50 @@ class PendingReplies:
 
     A request whose caller gave up (cancelled) stays until its reply comes
     and is then dropped, so the table never goes out of step with the server.
+    Requests of a kind that always goes with one xid (two SetWatches in
+    flight, say) wait for their replies in the order they were sent, which
+    is the order the server answers them in.
     """
 
     __slots__ = ("_loop", "_table")
 
     def __init__(self, loop: asyncio.AbstractEventLoop) -> None:
         self._loop = loop
-        self._table: dict[int, Pending] = {}
+        self._table: dict[int, Pending | deque[Pending]] = {}
 
     def __len__(self) -> int:
-        return len(self._table)
+        return sum(len(e) if isinstance(e, deque) else 1 for e in self._table.values())
 
     def add(
         self, key: int, request: Request[R], path: str | None, hook: ReplyHook | None
     ) -> asyncio.Future[R]:
         future: asyncio.Future[R] = self._loop.create_future()
-        self._table[key] = Pending(future, request, path, hook)
+        entry = Pending(future, request, path, hook)
+        waiting = self._table.get(key)
+        if waiting is None:
+            self._table[key] = entry
+        elif isinstance(waiting, deque):
+            waiting.append(entry)
+        else:
+            self._table[key] = deque((waiting, entry))
         return future
 
     def take(self, key: int) -> Pending | None:
-        return self._table.pop(key, None)
+        entry = self._table.pop(key, None)
+        if not isinstance(entry, deque):
+            return entry
+        first = entry.popleft()
+        if entry:
+            self._table[key] = entry[0] if len(entry) == 1 else entry
+        return first
 
     def fail_all(self, reason: BaseException) -> None:
         """The link is gone: every waiting caller gets (a copy of) ``reason``."""
         table, self._table = self._table, {}
-        for entry in table.values():
-            if not entry.future.done():
-                entry.future.set_exception(copy_error(reason))
+        for value in table.values():
+            for entry in value if isinstance(value, deque) else (value,):
+                if not entry.future.done():
+                    entry.future.set_exception(copy_error(reason))
 
 
 def copy_error(exc: BaseException) -> BaseException:

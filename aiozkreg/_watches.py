@@ -12,6 +12,18 @@ creation, deletion and data changes of every node at and below its path
 (never a children-changed event), and is re-set with SetWatches2, which
 fires nothing for what changed meanwhile.
 
+The server keeps one watch *mode* per connection and path (ZooKeeper 3.8:
+``WatcherModeManager``): a data, exist or child watch set on a path that
+has our recursive watch turns that path's watch standard, and the
+recursive one stops reporting the nodes below; a recursive watch added on
+a path with a child watch silences the child watch. So on a *covered* path
+(one where the server holds our recursive watch) the reads set no watch of
+their own (:meth:`WatchTable.watch_flag`): the recursive watch already
+reports the path's creation, deletion and data changes, and a child
+watcher there is told of a child created or deleted
+(:meth:`WatchTable.fire`). When the recursive watch is removed, the
+watchers left on the path are set on the server again (``_unwatch``).
+
 Watchers run on the protocol reader and must only record what happened
 (mark a view dirty, queue a check); user callbacks are scheduled, never
 called here. An exception from a watcher is a bug of ours and propagates.
@@ -20,7 +32,7 @@ called here. An exception from a watcher is a bug of ours and propagates.
 from __future__ import annotations
 
 import enum
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass
 
 from ._errors import NoNodeError
@@ -70,10 +82,12 @@ _FIRES: dict[int, tuple[WatchKind, ...]] = {
 class WatchTable:
     """(kind, client path) -> the watchers waiting on it, in the order they came."""
 
-    __slots__ = ("_table",)
+    __slots__ = ("_covered", "_served", "_table")
 
     def __init__(self) -> None:
         self._table: dict[tuple[WatchKind, str], list[Watcher]] = {}
+        self._covered: set[str] = set()  # paths with our recursive watch on the server
+        self._served: set[str] = set()  # ... or whose removal is not answered yet
 
     def __len__(self) -> int:
         """How many (kind, path) watches the server holds for us."""
@@ -98,6 +112,40 @@ class WatchTable:
             return False
         del self._table[(kind, path)]
         return True
+
+    def watching(self, path: str, kinds: Iterable[WatchKind]) -> bool:
+        """Whether some watcher of one of ``kinds`` waits on ``path``."""
+        return any((kind, path) in self._table for kind in kinds)
+
+    # -- covered paths (see the module docstring) -----------------------------------------
+
+    def cover(self, path: str) -> None:
+        """A recursive watch on ``path`` is about to be asked for: from now on the server's
+        watch there is that one."""
+        self._covered.add(path)
+        self._served.add(path)
+
+    def uncover(self, path: str, *, served: bool = False) -> None:
+        """The recursive watch on ``path`` is being removed (or was refused): reads set
+        their own watches again. ``served``: its events may still come (the removal is
+        not answered yet), so a child watcher still hears of children through them until
+        :meth:`unserve`."""
+        self._covered.discard(path)
+        if not served:
+            self._served.discard(path)
+
+    def unserve(self, path: str) -> None:
+        """The removal of the recursive watch on ``path`` is answered: no more of its events."""
+        if path not in self._covered:
+            self._served.discard(path)
+
+    def covers(self, path: str) -> bool:
+        return path in self._covered
+
+    def watch_flag(self, path: str, watcher: Watcher | None) -> bool:
+        """Whether a read of ``path`` for ``watcher`` asks the server for a watch (not on a
+        covered path: the recursive watch reports for it)."""
+        return watcher is not None and path not in self._covered
 
     def hook(self, kind: WatchKind, path: str, watcher: Watcher) -> ReplyHook:
         """A reply hook that records ``watcher`` when the server has set the watch.
@@ -126,9 +174,16 @@ class WatchTable:
         for kind in kinds:
             for watcher in self._table.pop((kind, path), ()):
                 watcher(event)
-        if event_type != EventType.CHILD:
-            for watcher in self._recursive_watchers(path):
-                watcher(event)
+        if event_type == EventType.CHILD:
+            return
+        if self._served and event_type in (EventType.CREATED, EventType.DELETED):
+            parent = path.rpartition("/")[0] or "/"
+            if parent in self._served and parent != path:  # its child watch is silent
+                changed = WatchedEvent(EventType.CHILD, parent)
+                for watcher in self._table.pop((WatchKind.CHILD, parent), ()):
+                    watcher(changed)
+        for watcher in self._recursive_watchers(path):
+            watcher(event)
 
     def _recursive_watchers(self, path: str) -> list[Watcher]:
         found: list[Watcher] = []
@@ -143,6 +198,8 @@ class WatchTable:
         """The session is gone: every watcher (persistent ones too) is told, and the table
         empties."""
         table, self._table = self._table, {}
+        self._covered.clear()
+        self._served.clear()
         for (_, path), watchers in table.items():
             for watcher in watchers:
                 watcher(WatchedEvent(EventType.EXPIRED, path))
@@ -150,7 +207,13 @@ class WatchTable:
     def set_watches(
         self, relative_zxid: int, to_server: Callable[[str], str]
     ) -> list[SetWatches | SetWatches2]:
-        """SetWatches requests re-setting every watch (in batches the server accepts)."""
+        """SetWatches requests re-setting every watch (in batches the server accepts).
+
+        A covered path's other watches go in the same request as its recursive
+        one, which ZooKeeper sets after them: the path is covered again.
+        """
+        self._covered = {path for kind, path in self._table if kind is WatchKind.RECURSIVE}
+        self._served = set(self._covered)
         requests: list[SetWatches | SetWatches2] = []
         batch: dict[WatchKind, list[str]] = {kind: [] for kind in WatchKind}
         size = 0

@@ -49,11 +49,14 @@ async def _populate(zk: Registry, root: str = "/svc") -> None:
 async def _take(changes: AsyncIterator[TreeChange], count: int) -> list[tuple[str, str]]:
     """The next ``count`` changes as (kind, path), bounded in time."""
     got: list[tuple[str, str]] = []
-    async with asyncio.timeout(10):
-        async for change in changes:
-            got.append((change.kind, change.path))
-            if len(got) == count:
-                return got
+    try:
+        async with asyncio.timeout(10):
+            async for change in changes:
+                got.append((change.kind, change.path))
+                if len(got) == count:
+                    return got
+    except TimeoutError:
+        raise AssertionError(f"{count} changes not seen in 10 s, only {got}") from None
     raise AssertionError(f"the changes ended after {got}")
 
 
@@ -495,3 +498,58 @@ async def test_service_table_example(zookeeper_hosts: str) -> None:
     assert lines[-1] == "one tree follows 13 nodes"
     async with Registry(zookeeper_hosts) as zk:
         assert await zk.exists("/table") is None
+
+
+async def test_views_of_the_root_and_the_tree_do_not_silence_each_other(hosts: str) -> None:
+    """In one registry, a children view, a properties view and an exists watch on a tree's
+    root, opened before and after it, all keep following it and the tree sees every change
+    below (ZooKeeper keeps one watch mode per path and connection: see _watches)."""
+    async with Registry(hosts) as other, Registry(hosts) as zk:
+        await _populate(other)
+        kids = await zk.children("/svc")
+        async with zk.tree("/svc") as tree:
+            props = await zk.properties("/svc")
+            created = asyncio.Event()
+            await zk.exists("/svc/new", watch=lambda _event: created.set())
+            changes = tree.changes()
+            await other.set("/svc/s0/p0", b'{"weight": 9}')
+            await other.create("/svc/new")
+            await other.set("/svc", b'{"kind": "changed"}')
+            assert await _take(changes, 3) == [
+                ("updated", "/svc/s0/p0"),
+                ("added", "/svc/new"),
+                ("updated", "/svc"),
+            ]
+            await first_snapshot(kids, lambda names: "new" in names)
+            await first_snapshot(props, lambda p: p.get("kind") == "changed")
+            async with asyncio.timeout(10):
+                await created.wait()
+        await other.create("/svc/after")  # at once: the watches must not be lost in between
+        await first_snapshot(kids, lambda names: "after" in names)
+        await other.set("/svc", b'{"kind": "after"}')
+        await first_snapshot(props, lambda p: p.get("kind") == "after")
+        await props.close()
+        await kids.close()
+
+
+async def test_nested_trees_both_catch_up_after_a_reconnect(
+    fault_proxy: FaultProxy, fault_proxy_hosts: str, zookeeper_hosts: str
+) -> None:
+    """Trees of /svc and /svc/s0 in one registry: a change made while the link was cut is
+    reported by both after the reconnect, and both keep following."""
+    async with Registry(zookeeper_hosts) as other, Registry(fault_proxy_hosts) as zk:
+        await _populate(other)
+        async with zk.tree("/svc") as outer, zk.tree("/svc/s0") as inner:
+            outer_changes, inner_changes = outer.changes(), inner.changes()
+            states = zk.states()
+            fault_proxy.cut()
+            await until_states(states, SessionState.SUSPENDED)
+            await other.set("/svc/s0", b'{"while": "away"}')
+            await other.create("/svc/s0/p9")
+            fault_proxy.heal()
+            expected = [("updated", "/svc/s0"), ("added", "/svc/s0/p9")]
+            assert sorted(await _take(outer_changes, 2)) == sorted(expected)
+            assert sorted(await _take(inner_changes, 2)) == sorted(expected)
+            await other.set("/svc/s0/p1", b'{"later": 1}')
+            assert await _take(outer_changes, 1) == [("updated", "/svc/s0/p1")]
+            assert await _take(inner_changes, 1) == [("updated", "/svc/s0/p1")]
