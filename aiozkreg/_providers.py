@@ -47,7 +47,7 @@ ChildData = tuple[tuple[str, bytes], ...]
 class ProvidersSource(Source[ChildData]):
     """A path's children and each child's data, all watched."""
 
-    __slots__ = ("_data", "_dirty", "_listed", "_read_at")
+    __slots__ = ("_data", "_dirty", "_listed", "_listings", "_read_at")
 
     kind = WatchKind.CHILD
 
@@ -57,6 +57,7 @@ class ProvidersSource(Source[ChildData]):
         self._dirty: set[str] = set()  # children whose data watch fired
         self._read_at = real_path  # the real path _data belongs to
         self._listed = False  # _data lists the children, and the child watch has not fired
+        self._listings = 0  # child watch events so far (they may come before a read resumes)
 
     @property
     def key(self) -> tuple[object, str]:
@@ -72,6 +73,7 @@ class ProvidersSource(Source[ChildData]):
 
     def _on_event(self, event: WatchedEvent) -> None:
         self._listed = False  # the children changed (or the watch is gone): list them again
+        self._listings += 1
         super()._on_event(event)
 
     async def read(self) -> tuple[ChildData, int]:
@@ -88,8 +90,10 @@ class ProvidersSource(Source[ChildData]):
                 raise
             return tuple(sorted(self._data.items())), self.zxid
         try:
+            before = self._listings
             names, stat = await _ops.get_children(self.hub.session, self.real_path, self.watcher)
-            self._listed = True
+            # current unless the watch fired meanwhile (its event may be in before we resume)
+            self._listed = self._listings == before
             listed = set(names)
             for name in [n for n in self._data if n not in listed]:
                 del self._data[name]

@@ -40,3 +40,19 @@ async def test_a_data_change_costs_a_watcher_one_read_and_no_listing(zookeeper_h
         }
         await regs[3].update(epoch=4)  # and data changes after the listing still arrive
         await first_snapshot(providers, lambda s: _epochs(s)["10.0.0.3"] == 4)
+
+
+async def test_a_provider_leaving_and_coming_back_at_once_is_shown(zookeeper_hosts: str) -> None:
+    """A provider unregistered and registered again under its name is in the set after each."""
+    async with Registry(zookeeper_hosts) as writer, Registry(zookeeper_hosts) as watcher:
+        await writer.ensure_path("/svc")
+        regs = [await writer.register("/svc", f"10.0.0.{i}:80", epoch=0) for i in range(5)]
+        providers = await watcher.providers("/svc")
+        for n in range(30):  # the events of the delete and the create race the re-reads
+            old = regs[n % 5]
+            await old.unregister()
+            regs[n % 5] = await writer.register("/svc", old.address, epoch=n)
+            await settle(watcher)
+            assert _epochs(providers.all) == {
+                r.address.split(":")[0]: r.properties["epoch"] for r in regs
+            }
