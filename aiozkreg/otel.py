@@ -167,7 +167,7 @@ def instrument(
     meter_provider: MeterProvider | None = None,
     *,
     attributes: Mapping[str, str] | None = None,
-    latency_budget: int = 1000,
+    latency_budget: int = 100,
 ) -> Instrumentation:
     """Report ``zk``'s metrics through OpenTelemetry.
 

@@ -12,6 +12,12 @@
     get_data all in flight, and get_data one at a time, the client's CPU per
     request (``time.process_time``).
 
+``metrics-observer``
+    What the latency observer (the sampler and the SDK's ``record()``)
+    costs per request in isolation, at 100, 1,000 and 30,000 requests a
+    second of one operation: the part of the difference above that does not
+    drown in the machine's noise.
+
 Goal: the SDK-instrumented registry's CPU per request within 5 % of the
 uninstrumented one's.
 """
@@ -28,7 +34,7 @@ from clients import RegistryClient
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
-from aiozkreg.otel import instrument
+from aiozkreg.otel import DURATION_BUCKETS, _Latency, instrument
 
 ORDER = 12
 SECTION = "Metrics: CPU per request, instrumented or not"
@@ -112,6 +118,45 @@ async def run(ctx: Context) -> list[Measurement]:
     return rows.measurements([OFF, API, SDK])
 
 
+OBSERVER = "Metrics: the latency observer alone"
+
+
+def _observer_cost(rate: int, n: int) -> float:
+    """µs per request the SDK-backed latency observer costs at ``rate`` requests a second
+    of one operation (the clock advanced by hand, so the sampler sees that rate)."""
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    try:
+        histogram = provider.get_meter("bench").create_histogram(
+            "d", unit="s", explicit_bucket_boundaries_advisory=DURATION_BUCKETS
+        )
+        now = 0.0
+
+        def clock() -> float:
+            nonlocal now
+            now += 1 / rate
+            return now
+
+        observer = _Latency(histogram, {"aiozkreg.hosts": "bench"}, 100, clock)
+        quiet()
+        cpu = time.process_time()
+        for _ in range(n):
+            observer(4, 0.001, False)
+        return (time.process_time() - cpu) / n * 1e6
+    finally:
+        provider.shutdown()
+
+
+async def run_observer(ctx: Context) -> list[Measurement]:
+    rows = Rows(OBSERVER)
+    n = ctx.scale(200_000, 20_000)
+    for _ in range(ctx.rounds):
+        for rate in (100, 1_000, 30_000):
+            per = _observer_cost(rate, n)
+            rows.add(f"one operation at {rate:,} requests/s", "µs/request", "lower", SDK, per)
+    return rows.measurements([SDK])
+
+
 BENCHMARKS = [
     Benchmark(
         name="metrics",
@@ -119,5 +164,11 @@ BENCHMARKS = [
         description="Client CPU per request: not instrumented, OpenTelemetry API alone, SDK.",
         run=run,
         comparisons=(Comparison(SDK, OFF, {"": TARGET}), Comparison(API, OFF, {"": TARGET})),
-    )
+    ),
+    Benchmark(
+        name="metrics-observer",
+        section=OBSERVER,
+        description="CPU the SDK-backed latency observer adds per request, by request rate.",
+        run=run_observer,
+    ),
 ]

@@ -198,7 +198,7 @@ async def test_latency_histogram_by_operation(
     outcome; the histogram's count matches the request counter."""
     memory, provider = reader
     async with Registry(hosts) as zk:
-        instrument(zk, provider)
+        instrument(zk, provider, latency_budget=1000)
         await zk.create("/lat")
         for _ in range(20):
             await zk.get("/lat")
