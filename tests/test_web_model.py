@@ -16,7 +16,7 @@ from aiozkreg._subtree import apply
 from aiozkreg._types import ZnodeStat
 from aiozkreg.web._feed import BACKLOG, Feed, Subscription, message
 from aiozkreg.web._layout import layout
-from aiozkreg.web._model import Model
+from aiozkreg.web._model import Frame, Model
 
 _zxid = 0
 
@@ -55,7 +55,11 @@ def from_text(text: str) -> dict[str, Any]:
 
 
 def row(model: Model, path: str, key: str) -> dict[str, Any]:
-    return next(r for r in model.infos[path]["properties"] if r["key"] == key)
+    return next(r for r in model.info(path)["properties"] if r["key"] == key)
+
+
+def paths(frame: Frame) -> list[str]:
+    return sorted(json.loads(info)["path"] for info in frame.upserts)
 
 
 def test_links_are_shown_raw_and_followed() -> None:
@@ -93,13 +97,13 @@ def test_only_what_changed_is_sent_again() -> None:
     assert len(model.advance(first).upserts) == 4
     second = snapshot({"/b": {"n": 2}}, before=first)
     frame = model.advance(second)
-    assert sorted(info["path"] for info in frame.upserts) == ["/a", "/b"]
+    assert paths(frame) == ["/a", "/b"]
     assert frame.removed == [] and frame.graph is None
     third = snapshot({"/c/providers": {}, "/c/providers/h:1!": {"pid": 1}}, before=second)
     frame = model.advance(third)
-    assert {"/c/providers", "/c/providers/h:1", "/c"} <= {i["path"] for i in frame.upserts}
+    assert {"/c/providers", "/c/providers/h:1", "/c"} <= set(paths(frame))
     assert frame.graph is not None
-    vertex = next(v for v in frame.graph["vertices"] if v["path"] == "/c")
+    vertex = next(v for v in json.loads(frame.graph)["vertices"] if v["path"] == "/c")
     assert (vertex["kind"], vertex["lines"]) == ("service", ["/c", "1 provider"])
     gone = apply(third, {"/c": None})[0]
     frame = model.advance(gone)
@@ -111,12 +115,12 @@ def test_registrations_are_decoded_as_providers() -> None:
     model = Model()
     nodes = {"/": {}, "/s": {}, "/s/providers": {}, "/s/providers/10.0.0.1:80!": {"pid": 7}}
     model.advance(snapshot({**nodes, "/s/providers/nonsense!": b"\x00\x01"}))
-    info = model.infos["/s/providers/10.0.0.1:80"]
+    info = model.info("/s/providers/10.0.0.1:80")
     fields = dict(info["provider"]["fields"])
     assert fields["address"] == "10.0.0.1:80" and fields["pid"] == "7"
     assert info["ephemeral"] and info["stat"]["owner"] == "0x1234"
-    assert "problem" in model.infos["/s/providers/nonsense"]["provider"]
-    assert model.infos["/s/providers/nonsense"]["data"] == "\x00\x01"
+    assert "problem" in model.info("/s/providers/nonsense")["provider"]
+    assert model.info("/s/providers/nonsense")["data"] == "\x00\x01"
 
 
 def test_zookeepers_own_node_is_left_out() -> None:

@@ -31,8 +31,8 @@ class PageState:
         self.events.append(event)
         if event == "reset":
             self.config, self.session, self.status = data["config"], data["session"], data["status"]
-            self.nodes = {node["path"]: node for node in data["nodes"]}
-            self.graph = data["graph"]
+            self.nodes = {node["path"]: node for node in data["model"]["nodes"]}
+            self.graph = data["model"]["graph"]
         elif event == "delta":
             for path in data["removed"]:
                 self.nodes.pop(path, None)

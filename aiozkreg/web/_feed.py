@@ -31,7 +31,7 @@ from .._states import SessionState, StateChange
 from .._subtree import TreeSnapshot
 from ._model import Model
 
-__all__ = ["BACKLOG", "Feed", "Subscription", "message"]
+__all__ = ["BACKLOG", "Feed", "Subscription", "message", "text_message"]
 
 log = logging.getLogger("aiozkreg.web")
 
@@ -47,7 +47,12 @@ INTERVAL = 0.1
 
 def message(event: str, data: Any) -> bytes:
     """A server-sent event: ``event: NAME`` and one line of JSON."""
-    return f"event: {event}\ndata: {json.dumps(data, separators=(',', ':'))}\n\n".encode()
+    return text_message(event, json.dumps(data, separators=(",", ":")))
+
+
+def text_message(event: str, data: str) -> bytes:
+    """A server-sent event of JSON text already made (one line: JSON escapes newlines)."""
+    return f"event: {event}\ndata: {data}\n\n".encode()
 
 
 KEEP_ALIVE = b": keep-alive\n\n"
@@ -153,13 +158,12 @@ class Feed:
     def reset_message(self) -> bytes:
         """Everything a page shows, as one message (made once per change)."""
         if self._reset is None:
-            data = {
-                "config": self.config,
-                "session": self.session,
-                "status": self.status,
-                **self.model.full(),
-            }
-            self._reset = RETRY + message("reset", data)
+            head = json.dumps(
+                {"config": self.config, "session": self.session, "status": self.status},
+                separators=(",", ":"),
+            )
+            data = f'{head[:-1]},"model":{self.model.json()}}}'
+            self._reset = RETRY + text_message("reset", data)
         return self._reset
 
     def _send(self, data: bytes) -> None:
@@ -217,8 +221,7 @@ class Feed:
         """Tell every page what changed in ``snapshot``."""
         frame = self.model.advance(snapshot)
         if frame:
-            data = {"upserts": frame.upserts, "removed": frame.removed, "graph": frame.graph}
-            self._send(message("delta", data))
+            self._send(text_message("delta", frame.json()))
 
     async def _follow_tree(self) -> None:
         backoff = Backoff(cap=10.0, first=0.5)

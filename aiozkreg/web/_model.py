@@ -15,7 +15,8 @@ subtree is reported as such (``outside``), not read.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Coroutine, Iterator, Mapping
+import json
+from collections.abc import Callable, Coroutine, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -39,20 +40,35 @@ MAX_DATA = 16 * 1024
 """How many bytes of a node's raw data the page is shown."""
 
 
+_FOLDED = TextNode()
+"""What a registration is to the graph: build_graph only counts them (never changed)."""
+
+
 class _Outside(Exception):
     """A link led out of the served subtree: not followed."""
 
 
+def _json(value: Any) -> str:
+    return json.dumps(value, separators=(",", ":"))
+
+
 @dataclass(frozen=True)
 class Frame:
-    """What changed from one snapshot to the next (``graph`` None: the graph did not)."""
+    """What changed from one snapshot to the next, as JSON text: the node infos to
+    replace, the paths gone, the graph (None: it did not change)."""
 
-    upserts: list[NodeInfo]
+    upserts: list[str]
     removed: list[str]
-    graph: dict[str, Any] | None
+    graph: str | None
 
     def __bool__(self) -> bool:
         return bool(self.upserts or self.removed or self.graph is not None)
+
+    def json(self) -> str:
+        """The frame as one JSON object: ``{"upserts": [...], "removed": [...], "graph": ...}``."""
+        graph = "null" if self.graph is None else self.graph
+        upserts = ",".join(self.upserts)
+        return f'{{"upserts":[{upserts}],"removed":{_json(self.removed)},"graph":{graph}}}'
 
 
 def _now(coroutine: Coroutine[Any, Any, Any]) -> Any:
@@ -200,8 +216,10 @@ class Model:
 
     def __init__(self, hide: str | None = None) -> None:
         self.hide = hide
-        self.infos: dict[str, NodeInfo] = {}
-        self.graph: dict[str, Any] | None = None
+        # Kept as JSON text: sent as it is, compared cheaply, and no work for the
+        # garbage collector (a big tree's infos are many small containers otherwise).
+        self.infos: dict[str, str] = {}
+        self.graph_text = "null"
         self.root: str | None = None
         self._nodes: dict[str, TreeNode] = {}
         self._raw: dict[str, tuple[TreeNode, dict[str, Any]]] = {}
@@ -211,70 +229,104 @@ class Model:
         hide = self.hide
         return hide is not None and (path == hide or path.startswith(hide + "/"))
 
-    def _paths(self, snapshot: TreeSnapshot) -> Iterator[str]:
-        return (path for path in snapshot if not self._hidden(path))
+    def _walk(self, snapshot: TreeSnapshot) -> list[TreeNode]:
+        """Every node shown, in preorder; each looked up in the snapshot once."""
+        nodes = snapshot.nodes
+        root = nodes.get(snapshot.root)
+        walk: list[TreeNode] = []
+        stack = [] if root is None else [root]
+        while stack:
+            node = stack.pop()
+            if self._hidden(node.path):
+                continue
+            walk.append(node)
+            stack.extend(nodes[_paths.join(node.path, name)] for name in reversed(node.children))
+        return walk
 
-    def _properties(self, snapshot: TreeSnapshot) -> Callable[[str], dict[str, Any]]:
-        def properties(path: str) -> dict[str, Any]:
-            node = snapshot[path]
-            cached = self._raw.get(path)
-            if cached is None or cached[0] is not node:
-                cached = (node, decode_properties(node.data, path))
-                self._raw[path] = cached
-            return cached[1]
-
-        return properties
+    def _decoded(self, node: TreeNode) -> dict[str, Any]:
+        """The node's properties, decoded once per version of the node."""
+        cached = self._raw.get(node.path)
+        if cached is None or cached[0] is not node:
+            cached = (node, decode_properties(node.data, node.path))
+            self._raw[node.path] = cached
+        return cached[1]
 
     def advance(self, snapshot: TreeSnapshot) -> Frame:
         """Take ``snapshot`` in; what changed since the last one."""
         self.root = snapshot.root
-        properties = self._properties(snapshot)
-        lookup = _Lookup(snapshot, properties)
+        walk = self._walk(snapshot)
+        lookup = _Lookup(snapshot, lambda path: self._decoded(snapshot[path]))
         upserts = []
-        for path in self._paths(snapshot):
-            node = snapshot[path]
+        for node in walk:
+            path = node.path
             if self._nodes.get(path) is node and path not in self._linked:
                 continue
             self._nodes[path] = node
-            raw = properties(path)
+            raw = self._decoded(node)
             if _linked(raw):
                 self._linked.add(path)
             else:
                 self._linked.discard(path)
-            info = node_info(node, raw, lookup)
+            info = _json(node_info(node, raw, lookup))
             if self.infos.get(path) != info:
                 self.infos[path] = info
                 upserts.append(info)
-        removed = [path for path in self.infos if path not in snapshot or self._hidden(path)]
+        shown = {node.path for node in walk}
+        removed = [path for path in self.infos if path not in shown]
         for path in removed:
             del self.infos[path]
             self._nodes.pop(path, None)
             self._raw.pop(path, None)
             self._linked.discard(path)
-        graph = self._graph(snapshot, properties)
-        changed = graph != self.graph
-        self.graph = graph
+        if not (upserts or removed) and self.graph_text != "null":
+            return Frame(upserts, removed, None)  # nothing the graph is drawn from changed
+        graph = _json(self._graph(snapshot.root, walk))
+        changed = graph != self.graph_text
+        self.graph_text = graph
         return Frame(upserts, removed, graph if changed else None)
 
-    def _graph(
-        self, snapshot: TreeSnapshot, properties: Callable[[str], dict[str, Any]]
-    ) -> dict[str, Any]:
-        """The architecture graph of the snapshot, as ``aiozkreg graph -e`` draws it, laid out."""
-        root = snapshot.root
+    def _graph(self, root: str, walk: list[TreeNode]) -> dict[str, Any]:
+        """The architecture graph of the nodes, as ``aiozkreg graph -e`` draws it, laid out."""
+        tops = (
+            {root} if root != "/" or not walk else {_paths.join("/", n) for n in walk[0].children}
+        )
+
+        def folded(path: str) -> bool:  # a providers node build_graph folds into its service
+            return _paths.split(path)[1] == PROVIDERS and path not in tops and path != root
+
         made: dict[str, TextNode] = {}
-        for path in reversed(list(self._paths(snapshot))):  # every child before its parent
+        for node in reversed(walk):  # every child before its parent
+            if folded(_paths.split(node.path)[0]):
+                continue  # a registration: only counted, so a placeholder (made below) will do
+            if folded(node.path):
+                children = dict.fromkeys(node.children, _FOLDED)
+                made[node.path] = TextNode(self._decoded(node), children)
+                continue
             children = {}
-            for name in snapshot[path].children:
-                child = made.pop(_paths.join(path, name), None)
+            for name in node.children:
+                child = made.pop(_paths.join(node.path, name), None)
                 if child is not None:
                     children[name] = child
-            made[path] = TextNode(properties(path), children)
+            made[node.path] = TextNode(self._decoded(node), children)
         top = made.get(root, TextNode())
         if root == "/":
             return layout(build_graph(top, "/"), "/")
         parent, name = _paths.split(root)
         return layout(build_graph(TextNode({}, {name: top}), parent), parent)
 
-    def full(self) -> dict[str, Any]:
-        """Everything, for a page that starts (or starts again)."""
-        return {"root": self.root, "nodes": list(self.infos.values()), "graph": self.graph}
+    def json(self) -> str:
+        """Everything, for a page that starts (or starts again), as one JSON object:
+        ``{"root": ..., "nodes": [...], "graph": ...}``."""
+        nodes = ",".join(self.infos.values())
+        return f'{{"root":{_json(self.root)},"nodes":[{nodes}],"graph":{self.graph_text}}}'
+
+    def info(self, path: str) -> NodeInfo:
+        """The node info of ``path`` (``KeyError`` if it is not shown)."""
+        value: NodeInfo = json.loads(self.infos[path])
+        return value
+
+    @property
+    def graph(self) -> dict[str, Any] | None:
+        """The graph as last laid out (None before the first snapshot)."""
+        value: dict[str, Any] | None = json.loads(self.graph_text)
+        return value

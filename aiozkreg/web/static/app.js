@@ -133,12 +133,13 @@ function onReset(data) {
   page.session = data.session;
   page.status = data.status;
   page.nodes.clear();
-  apply(data.nodes || [], []);
-  page.graph = data.graph;
+  apply(data.model.nodes, []);
+  page.graph = data.model.graph;
   treeView.reset();
   graphView.labels = null;
   graphView.draw(page.graph, page.selected);
-  if (!page.selected && data.root && page.nodes.has(data.root)) page.selected = data.root;
+  const root = data.model.root;
+  if (!page.selected && root && page.nodes.has(root)) page.selected = root;
   if (page.selected) select(page.selected);
   drawState();
 }
