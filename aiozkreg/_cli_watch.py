@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 import unicodedata
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any, TextIO
 
 from ._cli_common import Command, add_common, add_hosts, connected, node_text, zk_path
@@ -222,7 +222,11 @@ async def _watch_work(args: argparse.Namespace, screen: Screen) -> None:
             first = True
             follow = _watch_tree if args.tree else _watch_node
             while True:
-                await follow(zk, args.path, screen, changed, state, must_exist=first)
+                try:
+                    await follow(zk, args.path, screen, changed, state)
+                except NoNodeError:
+                    if first:
+                        raise
                 first = False
                 screen.show(watch_lines(args.path, args.path, None, {}, state[0]))
                 await _until_exists(zk, args.path)
@@ -238,60 +242,61 @@ async def _until_exists(zk: Registry, path: str) -> None:
         await appeared.wait()
 
 
-async def _watch_node(
-    zk: Registry,
-    path: str,
+async def _show_until_gone(
+    views: Sequence[Callable[[Callable[..., None]], object]],
+    gone: Callable[[], bool],
+    lines: Callable[[], list[str]],
     screen: Screen,
     changed: asyncio.Event,
-    state: list[SessionState],
-    *,
-    must_exist: bool,
 ) -> None:
-    """Show ``path`` at every change until it is deleted."""
+    """Show ``lines()`` now and whenever one of ``views`` (or the session) changes, until
+    ``gone()``."""
 
     def notify(*_: object) -> None:
         changed.set()
 
-    try:
-        async with zk.children(path) as children, zk.properties(path) as properties:
-            children(notify)
-            properties(notify)
-            while not (children.deleted or properties.deleted):
-                changed.clear()
-                names = sorted(children)
-                screen.show(watch_lines(path, children.real_path, names, properties.raw, state[0]))
-                await changed.wait()
-    except NoNodeError:
-        if must_exist:
-            raise
+    for view in views:
+        view(notify)
+    while not gone():
+        changed.clear()
+        screen.show(lines())
+        await changed.wait()
+
+
+async def _watch_node(
+    zk: Registry, path: str, screen: Screen, changed: asyncio.Event, state: list[SessionState]
+) -> None:
+    """Show ``path`` at every change until it is deleted (NoNodeError: it is not there)."""
+    async with zk.children(path) as children, zk.properties(path) as properties:
+        await _show_until_gone(
+            (children, properties),
+            lambda: children.deleted or properties.deleted,
+            lambda: watch_lines(
+                path, children.real_path, sorted(children), properties.raw, state[0]
+            ),
+            screen,
+            changed,
+        )
 
 
 async def _watch_tree(
-    zk: Registry,
-    path: str,
-    screen: Screen,
-    changed: asyncio.Event,
-    state: list[SessionState],
-    *,
-    must_exist: bool,
+    zk: Registry, path: str, screen: Screen, changed: asyncio.Event, state: list[SessionState]
 ) -> None:
     """Show the subtree at ``path`` at every change until its root is deleted."""
 
-    def notify(*_: object) -> None:
-        changed.set()
+    def gone() -> bool:
+        if tree.error is not None:
+            raise tree.error
+        return tree.deleted
 
-    try:
-        async with zk.tree(path) as tree:
-            tree(notify)
-            while not tree.deleted:
-                if tree.error is not None:
-                    raise tree.error
-                changed.clear()
-                screen.show(tree_lines(path, tree.real_path, tree, state[0]))
-                await changed.wait()
-    except NoNodeError:
-        if must_exist:
-            raise
+    async with zk.tree(path) as tree:
+        await _show_until_gone(
+            (tree,),
+            gone,
+            lambda: tree_lines(path, tree.real_path, tree, state[0]),
+            screen,
+            changed,
+        )
 
 
 WATCH = Command(
