@@ -61,7 +61,8 @@ async def footprint(fleet: Fleet, offset: int) -> Row:
     await fleet.settle()
     watches = sum((await asyncio.to_thread(fleet.mntr, "zk_watch_count")).values())
     srvr = await asyncio.to_thread(fleet.srvr)
-    client_watches = sum(r["watches"] for r in await fleet.rows("sessions"))
+    sessions = await fleet.rows("sessions")
+    client_watches = sum(r["watches"] for r in sessions)
     before = await _quiet(fleet)
     await fleet.per_member("update", fleet.one_per_service(offset), epoch=5000 + offset)
     middle = await _quiet(fleet)
@@ -70,7 +71,8 @@ async def footprint(fleet: Fleet, offset: int) -> Row:
     update = _per_change(before, middle, SERVICES)
     bounce = _per_change(middle, after, SERVICES)
     row: Row = {
-        "sessions": sum(int(r.get("connections", 0)) for r in srvr.values()),
+        "sessions": sum(1 for r in sessions if r["session"]),
+        "znodes": max(int(r.get("nodes", 0)) for r in srvr.values()),
         "server watches": watches,
         "client watches": client_watches,
         "requests per data change": sum(update.values()),

@@ -195,6 +195,16 @@ class Fleet:
                 names[service].add(name)
         return names
 
+    async def truth_pairs(self, service: int) -> list[tuple[str, Any]]:
+        zk = self.truth_client
+        assert zk is not None
+        path = service_path(service)
+        children = await zk.get_children(path)
+        datas = await asyncio.gather(*(zk.get(f"{path}/{c}") for c in children))
+        return sorted(
+            (c, json.loads(d).get("epoch")) for c, (d, _) in zip(children, datas, strict=True)
+        )
+
     async def truth(self) -> tuple[dict[int, str], int]:
         """Each service's fingerprint as an independent client reads it, and how many of
         the fleet's registrations are missing."""

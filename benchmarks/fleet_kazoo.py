@@ -30,6 +30,7 @@ SESSION_TIMEOUT = 10.0
 class Client:
     def __init__(self, index: int, hosts: str) -> None:
         self.index = index
+        self.hosts = hosts
         self.client = KazooClient(hosts=hosts, timeout=SESSION_TIMEOUT)
         self.states: list[tuple[float, str]] = []
         self.lock = threading.Lock()
@@ -42,7 +43,10 @@ class Client:
     def start(self) -> None:
         self.client.start(timeout=30)
         self.client.ensure_path(ROOT)
-        self.client.create(f"{ROOT}/client-{self.index}", b"", ephemeral=True)
+        node = f"{ROOT}/client-{self.index}"
+        if self.client.exists(node):  # the session before ours may still be closing
+            self.client.delete(node)
+        self.client.create(node, b"", ephemeral=True)
 
     def session(self) -> int:
         return int(self.client.client_id[0]) if self.client.client_id else 0
@@ -65,6 +69,11 @@ class Client:
             "expired": any(s == KazooState.LOST for _, s in after),
             "server": self.server(),
         }
+
+
+def stop(c: Client) -> None:
+    c.client.stop()
+    c.client.close()
 
 
 async def serve(clients: list[Client]) -> None:
@@ -91,6 +100,10 @@ async def serve(clients: list[Client]) -> None:
                     break
                 await asyncio.sleep(0.05)
             reply["members"] = rows
+        elif op == "respawn":  # new clients (new sessions, spread over the servers afresh)
+            await asyncio.gather(*(asyncio.to_thread(stop, c) for c in clients))
+            clients[:] = [Client(c.index, c.hosts) for c in clients]
+            await asyncio.gather(*(asyncio.to_thread(c.start) for c in clients))
         elif op == "sessions":
             reply["members"] = [
                 {"member": c.index, "session": c.session(), "server": c.server()} for c in clients
@@ -100,10 +113,6 @@ async def serve(clients: list[Client]) -> None:
         reply["id"] = ident
         sys.stdout.write(json.dumps(reply) + "\n")
         sys.stdout.flush()
-
-    def stop(c: Client) -> None:
-        c.client.stop()
-        c.client.close()
 
     await asyncio.gather(*(asyncio.to_thread(stop, c) for c in clients))
 

@@ -22,6 +22,7 @@ from __future__ import annotations
 import asyncio
 import itertools
 import statistics
+import sys
 import threading
 import time
 from typing import Any
@@ -50,6 +51,21 @@ def sets_correct(sets: list[dict[str, Any]], truth: dict[int, str], since: float
             at = t
         out.append(at - since)
     return out
+
+
+async def explain(fleet: Fleet, sets: list[dict[str, Any]], values: list[float]) -> None:
+    """Say on stderr how the first few wrong provider sets differ from the truth."""
+    for row, value in list(zip(sets, values, strict=True)):
+        if value == value:
+            continue
+        truth = {tuple(p) for p in await fleet.truth_pairs(row["service"])}
+        shown = {tuple(p) for p in row["last"]}
+        print(
+            f"  set {row['set']} (service {row['service']}) differs: "
+            f"shows {sorted(shown - truth)[:4]}, misses {sorted(truth - shown)[:4]}",
+            file=sys.stderr,
+        )
+        break
 
 
 def wrong(values: list[float]) -> int:
@@ -133,7 +149,9 @@ async def leader_killed(fleet: Fleet, repeat: int) -> Row:
     )
     await fleet.settle()
     truth, missing = await fleet.truth()
-    sets = sets_correct(await fleet.rows("sets", "sets", since=t_kill), truth, t_kill)
+    rows = await fleet.rows("sets", "sets", since=t_kill)
+    sets = sets_correct(rows, truth, t_kill)
+    await explain(fleet, rows, sets)
     lost = await sessions_lost(fleet, before, set())
     await fleet.restart(leader)
     usable = [r["usable"] - t_kill for r in back]
@@ -172,7 +190,9 @@ async def rolling_restart(fleet: Fleet, repeat: int, rate: float = 30.0) -> Row:
     duration = clock() - start
     await fleet.settle()
     truth, missing = await fleet.truth()
-    sets = sets_correct(await fleet.rows("sets", "sets", since=start), truth, start)
+    rows = await fleet.rows("sets", "sets", since=start)
+    sets = sets_correct(rows, truth, start)
+    await explain(fleet, rows, sets)
     return {
         "restart of all three, s": duration,
         "slowest session attached again after a stop, s": max(outages, default=0.0),
@@ -202,15 +222,26 @@ async def mass_expiry(fleet: Fleet, repeat: int, count: int = 100, peak: float =
         )
         await fleet.settle()
         truth, missing = await fleet.truth()
-        sets = sets_correct(await fleet.rows("sets", "sets", since=at), truth, at)
-        end = at + max(worst(sets), 0.0) + 0.2
+        expired = max(r["expired"] for r in replies)  # the last expiry was done
+        rows = await fleet.rows("sets", "sets", since=at)
+        sets = [v - (expired - at) for v in sets_correct(rows, truth, at)]
+        end = expired + max(worst(sets), 0.0) + 0.2
         await asyncio.sleep(max(0.0, end + 0.3 - clock()))
-    restored = max(t for r in replies for t in r["restored"]) - at
-    rates = sampler.rates(at, max(end, at + restored))
+    await explain(fleet, rows, sets)
+    restored = max(t for r in replies for t in r["restored"]) - expired
+    rates = sampler.rates(expired, max(end, expired + restored))
+    after = await fleet.sessions()
+    sent: dict[str, int] = {}
+    for m, r in after.items():
+        for op, n in r["requests"].items():
+            sent[op] = sent.get(op, 0) + n - before[m]["requests"].get(op, 0)
+    print(f"  requests sent by the fleet: {sorted(sent.items())}", file=sys.stderr)
     lost = await sessions_lost(fleet, before, set(chosen))
     row = {
-        "every registration back, s": restored,
-        "every provider set shows it, s": worst(sets),
+        "requests the fleet sent (settle() included)": sum(sent.values()),
+        f"expiring {len(chosen)} sessions (the test harness), s": expired - at,
+        "every registration back, s after the last expiry": restored,
+        "every provider set shows it, s after the last expiry": worst(sets),
         "provider sets wrong at the end": wrong(sets),
         "registrations lost": missing,
         "other sessions lost": lost,
@@ -239,13 +270,18 @@ def largest_window_share(times: list[float], window: float = 0.1) -> float:
 
 
 async def reconnect_herd(fleet: Fleet, repeat: int, herds: dict[str, list[float]]) -> Row:
+    if repeat:  # every repeat starts with the sessions spread evenly, as after a deploy
+        await asyncio.gather(
+            fleet.ask_all("respawn"), *([fleet.kazoo.ask("respawn")] if fleet.kazoo else [])
+        )
     await fleet.settle()
     before = await fleet.sessions()
     leader = await fleet.leader()
-    conns = await asyncio.to_thread(fleet.srvr)
-    victim = max(
-        (m for m in conns if m != leader), key=lambda m: int(conns[m].get("connections", 0))
-    )
+    on: dict[str, int] = {}
+    for row in before.values():  # the fleet's sessions per server
+        on[row["server"]] = on.get(row["server"], 0) + 1
+    followers = [m for m in fleet.ensemble.members if m.id != leader]
+    victim = max(followers, key=lambda m: on.get(m.address, 0)).id
     t_kill = await fleet.kill(victim)
     waits = [fleet.rows("back", since=t_kill, grace=2.0, timeout=120.0)]
     if fleet.kazoo is not None:

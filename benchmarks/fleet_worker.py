@@ -64,11 +64,12 @@ class WatchedSet:
         self.service = service
         self.view = view
         self.history: list[tuple[float, str]] = []
+        self.last: list[tuple[str, Any]] = []
         view(self._changed)
 
     def _changed(self, view: Providers) -> None:
-        pairs = [(p.name, p.properties.get("epoch")) for p in view.all]
-        self.history.append((clock(), fingerprint(pairs)))
+        self.last = sorted((p.name, p.properties.get("epoch")) for p in view.all)
+        self.history.append((clock(), fingerprint(self.last)))
 
     def since(self, t: float) -> dict[str, Any]:
         before = [fp for at, fp in self.history if at <= t]
@@ -77,6 +78,7 @@ class WatchedSet:
             "service": self.service,
             "at_start": before[-1] if before else None,
             "changes": [(at, fp) for at, fp in self.history if at > t],
+            "last": self.last,
         }
 
 
@@ -93,7 +95,8 @@ class Member:
         self.changed = asyncio.Event()
         self.epoch = 0
 
-    async def start(self, group: asyncio.TaskGroup) -> None:
+    async def start(self, group: asyncio.TaskGroup | None) -> None:
+        assert group is not None
         await self.zk.start()
         group.create_task(self._follow())
         for service, name in provider_slots(self.index):
@@ -153,8 +156,10 @@ class Worker:
         self.members = [Member(i, hosts) for i in range(first, first + count)]
         self.by_index = {m.index: m for m in self.members}
         self.churn: asyncio.Task[dict[str, int]] | None = None
+        self.group: asyncio.TaskGroup | None = None
 
-    async def setup(self, group: asyncio.TaskGroup, sets: list[list[int]]) -> dict[str, Any]:
+    async def setup(self, group: asyncio.TaskGroup | None, sets: list[list[int]]) -> dict[str, Any]:
+        self.group = group
         started = clock()
         for i in range(0, len(self.members), CHUNK):
             await asyncio.gather(*(m.start(group) for m in self.members[i : i + CHUNK]))
@@ -166,6 +171,18 @@ class Worker:
         m = self.by_index[member]
         view = await m.zk.providers(service_path(service))
         m.sets.append(WatchedSet(number, service, view))
+
+    async def respawn(self) -> dict[str, Any]:
+        """Close every registry and start a new one in its place (new sessions, spread over
+        the servers afresh), with the same registrations and provider sets."""
+        started = clock()
+        sets = [[w.number, w.service, m.index] for m in self.members for w in m.sets]
+        for i in range(0, len(self.members), CHUNK):
+            await asyncio.gather(*(m.close() for m in self.members[i : i + CHUNK]))
+        self.members = [Member(m.index, self.hosts) for m in self.members]
+        self.by_index = {m.index: m for m in self.members}
+        await self.setup(self.group, sets)
+        return {"seconds": clock() - started}
 
     async def open_sets(self, sets: list[list[int]]) -> dict[str, Any]:
         for number, service, member in sets:
@@ -347,6 +364,7 @@ async def serve(worker: Worker) -> None:
         "open_sets": worker.open_sets,
         "close_sets": worker.close_sets,
         "bounce": worker.bounce,
+        "respawn": worker.respawn,
         "open_tree": worker.open_tree,
         "close_trees": worker.close_trees,
     }
