@@ -19,9 +19,10 @@ Its loop, until the registry closes::
   nothing listens (connections refused: a server restarting, which costs
   it nothing) the spacing stays at most 0.5 s, so a restarted server is
   used again within about half a second of serving. Once a server answers
-  but cannot serve (still starting, no quorum) the backoff starts again
-  from 50 ms and grows to a fifth of the session timeout (at most 2 s),
-  so a fleet does not hammer an ensemble that is electing or syncing.
+  but cannot serve (still starting, electing a leader) the backoff starts
+  again from 50 ms and grows to a second (a tenth of the session timeout
+  if that is less), so a fleet does not hammer an ensemble that is
+  electing, yet is back within about a second of the new leader.
 - A handshake that re-attaches the session re-sends the credentials and
   every watch (SetWatches from the last zxid seen); one that says the
   session expired makes the session expire, and a new one is made at once.
@@ -78,7 +79,7 @@ def reconnect_pause(session_timeout: float) -> float:
 
 def retry_caps(session_timeout: float) -> tuple[float, float]:
     """The longest spacing of attempt rounds: (nothing listens, a server answered)."""
-    answered = max(0.2, min(2.0, session_timeout / 5))
+    answered = max(0.2, min(1.0, session_timeout / 10))
     return min(0.5, answered), answered
 
 
