@@ -16,6 +16,7 @@ from aiozkreg import Registry
 from aiozkreg.web import ListenError, serving
 
 STATIC = Path(__file__).resolve().parent.parent / "aiozkreg" / "web" / "static"
+WEB_DOC = Path(__file__).resolve().parent.parent / "docs" / "web.md"
 
 
 async def test_stream_starts_with_the_whole_tree_and_a_live_session(zookeeper_hosts: str) -> None:
@@ -202,3 +203,25 @@ async def test_a_busy_address_is_a_listen_error(zookeeper_hosts: str) -> None:
         with pytest.raises(ListenError, match=f"127.0.0.1:{port}"):
             async with serving(zookeeper_hosts, "/", listen=f"127.0.0.1:{port}"):
                 pass
+
+
+async def test_the_web_docs_example_serves(zookeeper_hosts: str) -> None:
+    """docs/web.md's Python example serves the page as written (until cancelled)."""
+    text = WEB_DOC.read_text()
+    block = re.search(r"```python\n(.*?)```", text, re.S)
+    assert block is not None
+    source = block.group(1).replace("asyncio.run(main())", "")
+    source = source.replace('"127.0.0.1:2181"', repr(zookeeper_hosts))
+    source = source.replace('"127.0.0.1:8080"', '"127.0.0.1:0"')
+    opened: asyncio.Queue[str] = asyncio.Queue()
+    namespace: dict[str, object] = {"print": lambda _open, url: opened.put_nowait(url)}
+    exec(compile(source, "docs/web.md", "exec"), namespace)
+    task = asyncio.create_task(namespace["main"]())  # type: ignore[operator]
+    try:
+        async with asyncio.timeout(20):
+            url = await opened.get()
+        async with aiohttp.ClientSession() as client, client.get(url) as response:
+            assert response.status == 200
+    finally:
+        task.cancel()
+        await asyncio.wait({task})
