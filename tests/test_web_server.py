@@ -13,7 +13,8 @@ from readme_trees import TREE_TEXT
 from web_events import events
 
 from aiozkreg import Registry
-from aiozkreg.web import ListenError, serving
+from aiozkreg.web import ListenError, _feed, serving
+from aiozkreg.web._writes import WriteError, WritePolicy, is_loopback
 
 STATIC = Path(__file__).resolve().parent.parent / "aiozkreg" / "web" / "static"
 WEB_DOC = Path(__file__).resolve().parent.parent / "docs" / "web.md"
@@ -225,3 +226,44 @@ async def test_the_web_docs_example_serves(zookeeper_hosts: str) -> None:
     finally:
         task.cancel()
         await asyncio.wait({task})
+
+
+async def test_a_path_through_links_is_followed_and_waited_for(
+    zookeeper_hosts: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """A PATH through a symlink shows the real node; one that does not resolve yet is waited for."""
+    monkeypatch.setattr(_feed, "RECHECK", 0.2)
+    async with Registry(zookeeper_hosts) as zk:
+        await zk.import_tree("/lb\n  /pools\n    /cms\n      providers -> /cms/providers\n")
+        path = "/lb/pools/cms/providers"
+        async with (
+            serving(zookeeper_hosts, path, listen="127.0.0.1:0") as served,
+            events(served.url) as stream,
+        ):
+            await stream.until(lambda p: p.status["status"] == "missing")
+            await zk.create("/cms/providers/10.0.0.1:80", makepath=True)
+            page = await stream.until(lambda p: p.status["status"] == "live" and p.nodes)
+            assert page.status["real_path"] == "/cms/providers"
+            assert set(page.nodes) == {"/cms/providers", "/cms/providers/10.0.0.1:80"}
+
+
+def test_who_may_write() -> None:
+    """Writes need --allow-writes, a loopback client (unless listening beyond), the token."""
+    local = WritePolicy(allowed=True, token="t")
+    local.check("127.0.0.1", "t", None, "127.0.0.1:8080")
+    local.check("::1", "t", "http://127.0.0.1:8080", "127.0.0.1:8080")
+    local.check("::ffff:127.0.0.1", "t", None, "localhost:8080")
+    refusals = [
+        (WritePolicy(token="t"), "127.0.0.1", "t", None, "--allow-writes"),
+        (local, "10.1.2.3", "t", None, "loopback"),
+        (local, "127.0.0.1", "wrong", None, "token"),
+        (local, "127.0.0.1", None, None, "token"),
+        (local, "127.0.0.1", "t", "http://evil.test", "evil.test"),
+    ]
+    for policy, peer, token, origin, why in refusals:
+        with pytest.raises(WriteError, match=why) as refused:
+            policy.check(peer, token, origin, "127.0.0.1:8080")
+        assert refused.value.status == 403
+    WritePolicy(allowed=True, remote=True, token="t").check("10.1.2.3", "t", None, "zk:8080")
+    assert [is_loopback(h) for h in ("localhost", "127.0.0.2", "[::1]", "0.0.0.0", "zk", None)] == [
+        True, True, True, False, False, False]  # fmt: skip

@@ -25,7 +25,7 @@ from collections.abc import AsyncIterator
 from typing import Any
 
 from .._backoff import Backoff
-from .._errors import NoNodeError, ServerError, ZKConnectionError
+from .._errors import LinkLoop, NoNodeError, ServerError, ZKConnectionError
 from .._registry import Registry
 from .._states import SessionState, StateChange
 from .._subtree import TreeSnapshot
@@ -254,12 +254,19 @@ class Feed:
                 await asyncio.sleep(self._interval)  # pacing: a burst of changes is one delta
 
     async def _until_exists(self) -> None:
-        """Return when PATH may exist: its watch fired, or :data:`RECHECK` seconds passed."""
+        """Return when PATH may exist: the watch on it fired, or it resolves (through links,
+        which that watch does not see: looked at every :data:`RECHECK` seconds)."""
         appeared = asyncio.Event()
         if await self.zk.exists(self.path, watch=lambda _event: appeared.set()) is not None:
             return
-        try:
-            async with asyncio.timeout(RECHECK):
-                await appeared.wait()
-        except TimeoutError:  # a PATH through symlinks may resolve again: look
-            return
+        while True:  # one watch for the whole wait
+            try:
+                async with asyncio.timeout(RECHECK):
+                    await appeared.wait()
+                return
+            except TimeoutError:  # no event: does PATH resolve through links now?
+                try:
+                    await self.zk.resolve(self.path)
+                    return
+                except (NoNodeError, LinkLoop):
+                    continue  # not yet: wait on
