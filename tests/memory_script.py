@@ -393,6 +393,20 @@ async def transcript(opener: Opener) -> list[tuple[Any, ...]]:
     await a("pr/unseen", create("/d/pr/unseen"))
     await c("flush", Exists("/", False))
 
+    # one watch mode per path and link: a data watch on a recursive watch's path turns it
+    # standard (deaf below, used up once); a child watch under a recursive one is silenced
+    await c("add watch again", AddWatch("/d/pr"))
+    await c("data watch on it", GetData("/d/pr", True))
+    await a("pr/below", create("/d/pr/below"))  # not told: the path's data mode is standard
+    await a("set pr again", SetData("/d/pr", b"3", -1))  # told once: the standard watch
+    await a("set pr once more", SetData("/d/pr", b"4", -1))
+    await a("del pr/below", Delete("/d/pr/below", -1))  # told: the child table's mode
+    await c("child watch", GetChildren("/d/pr", True))
+    await c("add watch over it", AddWatch("/d/pr"))
+    await a("pr/kid", create("/d/pr/kid"))  # a creation below, no children-changed
+    await c("remove all", RemoveWatches("/d/pr", 3))
+    await c("flush", Exists("/", False))
+
     # sessions: CloseSession deletes the ephemerals and ends the link; no re-attach after
     await b("ephemeral", create("/d/eb", flags=1))
     await a("watch eb", Exists("/d/eb", True))

@@ -143,7 +143,7 @@ class MemoryZooKeeper:
         """How many watches (data, exist and child; of every session) the server holds,
         as ZooKeeper's ``mntr`` reports ``zk_watch_count``."""
         # a persistent recursive watch sits in both of ZooKeeper's tables: it counts twice
-        return sum(len(link.watches) + 2 * len(link.recursive) for link in self._links)
+        return self._watches.count()
 
     def ensure_path(self, path: str) -> None:
         """Create ``path`` and its missing ancestors (world-writable), as the server itself."""

@@ -94,7 +94,6 @@ class MemoryLink:
         self.session: ServerSession | None = None
         self.ids: list[tuple[str, str]] = [("ip", "127.0.0.1")]  # as a loopback client
         self.watches: set[tuple[bool, str]] = set()  # (child watch?, server path)
-        self.recursive: set[str] = set()  # paths of its persistent recursive watches
         self._replies = PendingReplies(self.loop)
         self._xid = 0
         self._outbox: deque[_Item] = deque()
