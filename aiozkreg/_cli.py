@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any, NoReturn
 
 from ._cli_common import Command, CommandError, Handler, Prepare, UsageError, add_common
+from ._cli_serve import SERVE
 from ._cli_set import SET
 from ._cli_tree import EXPORT, GRAPH, IMPORT, VALIDATE
 from ._cli_watch import WATCH
@@ -92,7 +93,7 @@ DEMO_COMMAND = Command(
     _demo_args,
     _demo,
 )
-COMMANDS = (EXPORT, IMPORT, SET, VALIDATE, WATCH, GRAPH, DEMO_COMMAND)
+COMMANDS = (EXPORT, IMPORT, SET, VALIDATE, WATCH, GRAPH, SERVE, DEMO_COMMAND)
 
 
 # --- running ------------------------------------------------------------------

@@ -17,13 +17,7 @@ from web_events import events
 from aiozkreg import Registry
 
 EXAMPLES = Path(__file__).resolve().parent.parent / "examples"
-# Until `serve` is registered in aiozkreg._cli, the command is run through the same
-# machinery as the umbrella command (argparse, one-line errors, exit statuses).
-BOOT = (
-    "import sys; from aiozkreg._cli import _run, _script; from aiozkreg._cli_serve import SERVE; "
-    "sys.exit(_run(_script('aiozkreg serve', SERVE), sys.argv[1:]))"
-)
-SERVE = [sys.executable, "-c", BOOT]
+SERVE = [sys.executable, "-m", "aiozkreg", "serve"]
 URL = re.compile(r"(http://\S+/)")
 
 
