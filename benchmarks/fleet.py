@@ -26,7 +26,6 @@ import datetime
 import json
 import logging
 import os
-import resource
 import sys
 import tempfile
 import time
@@ -97,15 +96,10 @@ async def run(args: argparse.Namespace, ensemble: ZooKeeperEnsemble, logs: Path)
     finally:
         out["cpu"] = {
             "ensemble": fleet.cpu_seconds() - cpu_start,
-            "workers": _children_cpu(),
+            "workers": fleet.workers_cpu(),
         }
         await fleet.stop()
     return out
-
-
-def _children_cpu() -> float:
-    usage = resource.getrusage(resource.RUSAGE_CHILDREN)
-    return usage.ru_utime + usage.ru_stime
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -21,7 +21,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fleet_worker import ROOT, SERVICES, fingerprint, provider_slots, service_path
+from fleet_worker import SERVICES, fingerprint, provider_slots, service_path
 
 from aiozkreg import Registry
 from aiozkreg.testing import ZooKeeperEnsemble, four_letter_word
@@ -119,6 +119,7 @@ class Fleet:
             else None
         )
         self.per_worker = per
+        self._ended_cpu = 0.0
         self.truth_client: Registry | None = None
         self.sets: list[list[int]] = []  # open: [number, service, member]
         self.base: list[list[int]] = []  # the provider sets the scenarios run with
@@ -231,11 +232,22 @@ class Fleet:
     async def leader(self) -> int:
         return await asyncio.to_thread(self.ensemble.leader, 30.0)
 
+    def _bury(self, member: int) -> None:
+        """Keep the CPU time of a member about to end (cpu_seconds() counts it on)."""
+        pid = self.ensemble.member(member).pid
+        self._ended_cpu += _cpu([pid] if pid is not None else [])
+
     async def kill(self, member: int) -> float:
         """SIGKILL a member; the moment just before the signal."""
+        self._bury(member)
         at = clock()
         await asyncio.to_thread(self.ensemble.kill, member)
         return at
+
+    async def stop_member(self, member: int) -> None:
+        """SIGTERM a member and wait for it to exit."""
+        self._bury(member)
+        await asyncio.to_thread(self.ensemble.stop, member)
 
     async def restart(self, member: int) -> None:
         await asyncio.to_thread(self.ensemble.start, member)
@@ -291,16 +303,23 @@ class Fleet:
                 out[m.id] = int(found.group(1))
         return out
 
+    def workers_cpu(self) -> float:
+        """CPU time used so far by the worker processes (aiozkreg's and kazoo's)."""
+        procs = [*self.workers, *([self.kazoo] if self.kazoo else [])]
+        return _cpu([p.proc.pid for p in procs if p.proc is not None])
+
     def cpu_seconds(self) -> float:
-        """CPU time used so far by the ensemble's JVMs (user + system)."""
-        total = 0.0
-        for pid in self.server_pids():
-            try:
-                fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
-            except OSError:
-                continue
-            total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
-        return total
+        """CPU time used so far by the ensemble's JVMs (user + system), ended ones too."""
+        return _cpu(self.server_pids()) + self._ended_cpu
 
 
-__all__ = ["ROOT", "Fleet", "Proc"]
+def _cpu(pids: list[int]) -> float:
+    """CPU time used so far by these processes (user + system), from /proc."""
+    total = 0.0
+    for pid in pids:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rpartition(")")[2].split()
+        except OSError:
+            continue
+        total += (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+    return total

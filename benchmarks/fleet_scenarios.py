@@ -182,7 +182,7 @@ async def rolling_restart(fleet: Fleet, repeat: int, rate: float = 30.0) -> Row:
     outages = []
     for member in order:
         t_stop = clock()
-        await asyncio.to_thread(fleet.ensemble.stop, member)
+        await fleet.stop_member(member)
         await fleet.restart(member)
         back = await fleet.rows("back", since=t_stop, grace=0.5, timeout=120.0)
         outages += [r["attached"] - t_stop for r in back if r["lost"]]
