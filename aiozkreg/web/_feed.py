@@ -225,16 +225,22 @@ class Feed:
 
     async def _follow_tree(self) -> None:
         backoff = Backoff(cap=10.0, first=0.5)
+        missing = False  # PATH was missing: wait for it before opening the tree again
         while True:
             try:
+                if missing:
+                    await self._until_exists()
+                    missing = False
                 await self._show_tree(backoff)
                 self._restart()
                 self._set_status("missing", f"{self.path} was deleted; waiting for it to be made")
-                await self._until_exists()
+                missing = True
             except NoNodeError:
+                if missing:  # the wait itself found no node to watch (a chroot gone, say)
+                    await asyncio.sleep(backoff.delay())
                 self._restart()
                 self._set_status("missing", f"{self.path} does not exist; waiting for it")
-                await self._until_exists()
+                missing = True
             except ServerError as exc:  # refused (no read permission, say): tell, try again later
                 self._set_status("error", f"ZooKeeper refused to show {self.path}: {exc}")
                 log.warning("Cannot follow %s (%s); trying again.", self.path, exc)
@@ -248,7 +254,7 @@ class Feed:
         async with self.zk.tree(self.path) as tree:
             backoff.reset()
             self._restart()
-            self._set_status("live", f"{self.path}", tree.real_path)
+            self._set_status("live", f"Showing {self.path}", tree.real_path)
             async for snapshot in tree:
                 self.publish(snapshot)
                 await asyncio.sleep(self._interval)  # pacing: a burst of changes is one delta
