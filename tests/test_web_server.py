@@ -13,6 +13,7 @@ from readme_trees import TREE_TEXT
 from web_events import events
 
 from aiozkreg import Registry
+from aiozkreg.testing import ZooKeeperServer
 from aiozkreg.web import ListenError, _feed, serving
 from aiozkreg.web._writes import WriteError, WritePolicy, is_loopback
 
@@ -267,3 +268,23 @@ def test_who_may_write() -> None:
     WritePolicy(allowed=True, remote=True, token="t").check("10.1.2.3", "t", None, "zk:8080")
     assert [is_loopback(h) for h in ("localhost", "127.0.0.2", "[::1]", "0.0.0.0", "zk", None)] == [
         True, True, True, False, False, False]  # fmt: skip
+
+
+async def test_losing_zookeeper_while_path_is_missing_is_waited_out(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """ZooKeeper stops and starts while PATH is missing: the feed keeps going, shows it later."""
+    monkeypatch.setattr(_feed, "RECHECK", 0.1)  # it looks for PATH during the outage too
+    with ZooKeeperServer() as server:
+        async with (
+            serving(server.address, "/app", listen="127.0.0.1:0") as served,
+            events(served.url) as stream,
+        ):
+            await stream.until(lambda p: p.status.get("status") == "missing")
+            await server.astop()
+            await stream.until(lambda p: not p.session["live"], timeout=20)
+            await server.astart()
+            await stream.until(lambda p: p.session["live"], timeout=30)
+            async with Registry(server.address) as zk:
+                await zk.create("/app")
+            await stream.until(lambda p: p.status["status"] == "live" and "/app" in p.nodes)
