@@ -15,7 +15,7 @@ from aiozkreg._graph import build_graph
 from aiozkreg._subtree import apply
 from aiozkreg._types import ZnodeStat
 from aiozkreg.web._feed import BACKLOG, Feed, Subscription, message
-from aiozkreg.web._layout import layout
+from aiozkreg.web._layout import CHAR, layout
 from aiozkreg.web._model import Frame, Model
 
 _zxid = 0
@@ -195,3 +195,18 @@ async def test_a_page_far_behind_gets_one_reset(memory_hosts: str) -> None:
             async with asyncio.timeout(1):
                 await anext(read)
         assert feed.pages == 0
+
+
+def test_arrows_within_a_column_loop_out_left_inside_the_picture() -> None:
+    """Top-level services using each other: the arrow loops left of both, with room for its
+    label; arrows between the same two boxes bend apart."""
+    text = "/app\n  db -> /db/providers\n  x => /db x\n  /providers\n/db\n  x = 1\n  /providers\n"
+    graph = layout(build_graph(parse_tree(text)), "/")
+    boxes = {v["path"]: v["box"] for v in graph["vertices"]}
+    uses, plink = graph["edges"]
+    assert (uses["kind"], plink["kind"]) == ("depends", "property_link")
+    for edge in (uses, plink):
+        d = edge["d"]
+        assert d[2] < min(boxes["/app"][0], boxes["/db"][0])  # out to the left
+        assert edge["at"][0] - len(edge["label"]) * CHAR / 2 >= 0  # the label fits
+    assert abs(uses["at"][1] - plink["at"][1]) >= 12  # labels apart

@@ -31,6 +31,8 @@ LOOP = 45.0
 """How far an arrow within one column loops out to the right."""
 BEND = 26.0
 """How far apart the middles of arrows between the same two boxes are."""
+SPREAD = 0.3
+"""How much further an arrow within one column loops out, per pixel between its ends."""
 
 
 @dataclass
@@ -109,9 +111,18 @@ def _line(source: _Box, target: _Box, bend: float) -> list[float]:
         x0, x1 = source.x, target.right
         dx = max(30.0, (x0 - x1) / 2)
         return [x0, source.cy, x0 - dx, source.cy, x1 + dx, target.cy, x1, target.cy]
-    x0, x1 = source.right, target.right
-    bulge = max(x0, x1) + LOOP + abs(target.cy - source.cy) * 0.1
-    return [x0, source.cy, bulge, source.cy, bulge, target.cy, x1, target.cy]
+    x0, x1 = source.x, target.x  # one column: loop out to the left, into the margin
+    left = min(x0, x1) - _extent(source, target, bend)
+    return [x0, source.cy, left, source.cy, left, target.cy, x1, target.cy]
+
+
+def _extent(source: _Box, target: _Box, bend: float) -> float:
+    """How far an arrow within one column loops out: further for boxes further apart."""
+    return LOOP + abs(target.cy - source.cy) * SPREAD + bend
+
+
+def _same_column(source: _Box, target: _Box) -> bool:
+    return source is not target and not (target.x > source.right or target.right < source.x)
 
 
 def _midpoint(d: list[float]) -> tuple[float, float]:
@@ -143,6 +154,15 @@ def layout(graph: Graph, base: str) -> dict[str, Any]:
         w, h = sizes[v.path]
         cy = MARGIN + rows[v.path] * pitch + pitch / 2
         boxes[v.path] = _Box(lefts[column[_depth(v.path, base)]], cy - h / 2, w, h)
+    bends = _bends(graph)
+    shift = 0.0  # room on the left for the loops of arrows within one column, and their labels
+    for e in graph.edges:
+        source, target = boxes[e.source], boxes[e.target]
+        if _same_column(source, target):
+            reach = 0.75 * _extent(source, target, abs(bends[id(e)])) + len(e.label) * CHAR / 2
+            shift = max(shift, reach + MARGIN - min(source.x, target.x))
+    for box in boxes.values():
+        box.x += shift
     vertices = [
         {
             "path": v.path,
@@ -154,13 +174,6 @@ def layout(graph: Graph, base: str) -> dict[str, Any]:
         for v in graph.vertices
         for b in (boxes[v.path],)
     ]
-    pairs: dict[frozenset[str], list[Edge]] = defaultdict(list)
-    for e in graph.edges:
-        pairs[frozenset((e.source, e.target))].append(e)
-    bends = {}
-    for group in pairs.values():
-        for i, e in enumerate(group):
-            bends[id(e)] = (i - (len(group) - 1) / 2) * BEND
     edges = [_edge(e, boxes, bends[id(e)]) for e in graph.edges]
     right = max((b.right for b in boxes.values()), default=0.0)
     bottom = max((b.y + b.h for b in boxes.values()), default=0.0)
@@ -170,6 +183,18 @@ def layout(graph: Graph, base: str) -> dict[str, Any]:
         "vertices": vertices,
         "edges": edges,
     }
+
+
+def _bends(graph: Graph) -> dict[int, float]:
+    """How far each edge bends (by ``id``): arrows between the same two boxes spread apart."""
+    pairs: dict[frozenset[str], list[Edge]] = defaultdict(list)
+    for e in graph.edges:
+        pairs[frozenset((e.source, e.target))].append(e)
+    bends = {}
+    for group in pairs.values():
+        for i, e in enumerate(group):
+            bends[id(e)] = (i - (len(group) - 1) / 2) * BEND
+    return bends
 
 
 def _edge(edge: Edge, boxes: dict[str, _Box], bend: float) -> dict[str, Any]:
