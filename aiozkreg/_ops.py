@@ -37,9 +37,11 @@ from ._wire import (
     GetACL,
     GetChildren2,
     GetData,
-    RemoveWatches,
     SetACL,
     SetData,
+)
+from ._wire_watches import (
+    RemoveWatches,
 )
 
 # a persistent recursive watch goes with "any" (3): 3.8 cannot read its own type (5)

@@ -38,7 +38,13 @@ from ._states import SessionState, StateChange
 from ._subtree import Read, TreeChange, TreeSnapshot, apply, diff
 from ._subtree_reads import Listed, Watchers, read_nodes, read_subtrees
 from ._watches import EventType, WatchedEvent, WatchKind
-from ._wire import AddWatch, GetChildren, SetWatches
+from ._wire import (
+    GetChildren,
+)
+from ._wire_watches import (
+    AddWatch,
+    SetWatches,
+)
 
 if TYPE_CHECKING:
     from ._hub import Hub

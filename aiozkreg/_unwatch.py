@@ -21,7 +21,9 @@ from __future__ import annotations
 from . import _ops
 from ._session import Session
 from ._watches import WatchKind
-from ._wire import SetWatches
+from ._wire_watches import (
+    SetWatches,
+)
 
 _SAME_TABLE = {
     WatchKind.DATA: (WatchKind.DATA, WatchKind.EXIST),

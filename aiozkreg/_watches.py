@@ -37,7 +37,10 @@ from dataclasses import dataclass
 
 from ._errors import NoNodeError
 from ._transport import ReplyHook
-from ._wire import SetWatches, SetWatches2
+from ._wire_watches import (
+    SetWatches,
+    SetWatches2,
+)
 
 _SET_WATCHES_BATCH = 128 * 1024  # bytes of paths per SetWatches request
 

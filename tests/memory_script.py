@@ -13,10 +13,8 @@ from aiozkreg import ConnectionLossError, ZKRegError, make_digest_acl
 from aiozkreg._transport import Link, LinkListener
 from aiozkreg._types import ACL, ZnodeStat
 from aiozkreg._wire import (
-    AddWatch,
     Auth,
     Check,
-    CheckWatches,
     Close,
     Connect,
     Create,
@@ -30,10 +28,14 @@ from aiozkreg._wire import (
     Multi,
     MultiOp,
     MultiRead,
-    RemoveWatches,
     Request,
     SetACL,
     SetData,
+)
+from aiozkreg._wire_watches import (
+    AddWatch,
+    CheckWatches,
+    RemoveWatches,
     SetWatches,
     SetWatches2,
 )

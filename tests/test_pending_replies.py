@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 
 from aiozkreg._transport import PendingReplies
-from aiozkreg._wire import SetWatches
+from aiozkreg._wire_watches import (
+    SetWatches,
+)
 
 
 async def test_two_requests_with_one_fixed_xid_get_their_own_replies_in_order() -> None:

@@ -29,7 +29,13 @@ from aiozkreg import (
 )
 from aiozkreg._connection import Connection
 from aiozkreg._subtree import TreeChange, TreeSnapshot
-from aiozkreg._wire import AddWatch, Connect, Request
+from aiozkreg._wire import (
+    Connect,
+    Request,
+)
+from aiozkreg._wire_watches import (
+    AddWatch,
+)
 from aiozkreg.testing import FaultProxy, MemoryZooKeeper, expire_session
 
 SERVICES = 3

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 from aiozkreg import _jute
 from aiozkreg import _wire as w
+from aiozkreg import _wire_watches as ww
 from aiozkreg._types import ACL, ZnodeStat
 
 paths = st.text(min_size=1, max_size=40).map(lambda s: "/" + s.replace("/", "_"))
@@ -90,7 +91,7 @@ def test_multi_requests(path: str, data: bytes, acl: tuple[ACL, ...], version: i
 @given(longs, st.lists(paths, max_size=4), st.lists(paths, max_size=4), st.binary(max_size=30))
 def test_session_requests(zxid: int, some: list[str], others: list[str], secret: bytes) -> None:
     """SetWatches, auth, close, ping and the handshake encode as aiozk's."""
-    assert w.SetWatches(zxid, some, others, some).encode(-8) == _p.SetWatchesRequest(
+    assert ww.SetWatches(zxid, some, others, some).encode(-8) == _p.SetWatchesRequest(
         relative_zxid=zxid, data_watches=some, exist_watches=others, child_watches=some
     ).serialize(-8)
     assert w.Auth("digest", secret).encode(-4) == _p.AuthRequest(

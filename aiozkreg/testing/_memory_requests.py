@@ -42,11 +42,8 @@ from typing import TYPE_CHECKING, Any, TypeVar
 from .._errors import Code, ConnectionLossError
 from .._types import ACL, ZnodeStat
 from .._wire import (
-    PERSISTENT_RECURSIVE,
-    AddWatch,
     Auth,
     Check,
-    CheckWatches,
     Close,
     Create,
     Delete,
@@ -58,13 +55,18 @@ from .._wire import (
     Multi,
     MultiRead,
     Ping,
-    RemoveWatches,
     Request,
     SetACL,
     SetData,
+    Sync,
+)
+from .._wire_watches import (
+    PERSISTENT_RECURSIVE,
+    AddWatch,
+    CheckWatches,
+    RemoveWatches,
     SetWatches,
     SetWatches2,
-    Sync,
 )
 from ._memory_acl import ADMIN, READ, Fault, check_acl, digest_id
 from ._memory_tree import CHANGED, CHILD, CREATED, DELETED, Node, Trigger
