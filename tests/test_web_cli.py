@@ -102,8 +102,7 @@ async def test_serve_reports_bad_input_and_failures_in_one_line() -> None:
 
 
 async def test_the_web_demo_serves_the_readme_tree_and_cleans_up(zookeeper_hosts: str) -> None:
-    """make demo-web's example: the README's tree with providers, one coming and going; Ctrl-C
-    removes its chroot."""
+    """make demo-web: the README's tree, a provider coming and going; Ctrl-C removes its chroot."""
     demo = [sys.executable, str(EXAMPLES / "web_demo.py"), "--listen", "127.0.0.1:0"]
     async with running(*demo, "--every", "0.3", env={"AIOZKREG_HOSTS": zookeeper_hosts}) as run:
         url = (await run.line(r"serving the page at (http://\S+/)"))[1]

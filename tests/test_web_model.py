@@ -198,8 +198,7 @@ async def test_a_page_far_behind_gets_one_reset(memory_hosts: str) -> None:
 
 
 def test_arrows_within_a_column_loop_out_left_inside_the_picture() -> None:
-    """Top-level services using each other: the arrow loops left of both, with room for its
-    label; arrows between the same two boxes bend apart."""
+    """Arrows within one column loop out left with room for their labels, and bend apart."""
     text = "/app\n  db -> /db/providers\n  x => /db x\n  /providers\n/db\n  x = 1\n  /providers\n"
     graph = layout(build_graph(parse_tree(text)), "/")
     boxes = {v["path"]: v["box"] for v in graph["vertices"]}
