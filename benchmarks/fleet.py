@@ -104,7 +104,11 @@ async def run(args: argparse.Namespace, ensemble: ZooKeeperEnsemble, logs: Path)
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--quick", action="store_true", help="a smoke run at small scale")
+    parser.add_argument(
+        "--quick",
+        action="store_true",
+        help="a smoke run at small scale (too few sessions move for the herd goal to mean much)",
+    )
     parser.add_argument("--registries", type=int, help="sessions (a multiple of 10; 300)")
     parser.add_argument("--workers", type=int, help="processes holding them (default 3)")
     parser.add_argument("--sets", type=int, help="provider sets (default 60)")
