@@ -429,7 +429,7 @@ def test_help_and_version(capsys: pytest.CaptureFixture[str]) -> None:
     assert re.fullmatch(r"aiozkreg \S+\n", capsys.readouterr().out)
 
 
-_SUBCOMMANDS = ["export", "import", "set", "validate", "watch", "graph", "demo"]
+_SUBCOMMANDS = ["export", "import", "set", "validate", "watch", "graph", "demo", "serve"]
 
 
 async def test_validate(tmp_path: Path) -> None:
