@@ -1,17 +1,17 @@
 """Issue 13: what metrics cost on the request path.
 
 ``metrics``
-    The same requests through three registries, back to back in each round
-    (the order rotating): one not instrumented (``zk.metrics()``'s counters
-    are always kept, so this is "metrics off" as users can have it); one
-    instrumented with ``aiozkreg.otel.instrument(zk)`` while no SDK is
-    configured (OpenTelemetry's API alone: its global proxy provider); one
-    instrumented with the SDK (a ``MeterProvider`` with an in-memory reader,
-    collected once after each measurement, inside the measured CPU time,
-    far more often than a real exporter's 60 s). For each: creates and
-    get_data all in flight, and get_data one at a time, the client's CPU per
-    request (``time.process_time``).
-
+    The same requests through one registry in three modes, switched batch
+    by batch: no latency observer ("metrics off": ``zk.metrics()``'s
+    counters are always kept); ``aiozkreg.otel.instrument(zk)`` while no
+    SDK is configured (OpenTelemetry's API alone: its global proxy
+    provider); instrumented with the SDK (a ``MeterProvider`` with an
+    in-memory reader, collected after every batch; the collection is timed
+    on its own row, as an exporter does it once a minute). Each round is one
+    batch of each mode back to back, in a rotating order, so the machine's
+    drift hits the three alike: get_data and set_data all in flight, and
+    get_data one at a time, the process's CPU per request
+    (``time.process_time``).
 ``metrics-observer``
     What the latency observer (the sampler and the SDK's ``record()``)
     costs per request in isolation, at 100, 1,000 and 30,000 requests a
@@ -24,16 +24,17 @@ uninstrumented one's.
 
 from __future__ import annotations
 
+import asyncio
 import time
 from collections.abc import Awaitable, Callable
-from typing import Any
 
 from _bench import Benchmark, Comparison, Context, Measurement, quiet
 from _common import Rows
-from clients import RegistryClient
 from opentelemetry.sdk.metrics import MeterProvider
 from opentelemetry.sdk.metrics.export import InMemoryMetricReader
 
+from aiozkreg import Registry
+from aiozkreg._metrics import LatencyObserver
 from aiozkreg.otel import DURATION_BUCKETS, _Latency, instrument
 
 ORDER = 12
@@ -43,79 +44,96 @@ API = "otel API, no SDK"
 SDK = "otel SDK"
 VALUE = b"v" * 32
 TARGET = 1 / 1.05  # at most 5 % more CPU per request
+COLLECT = "one collection by the SDK's reader (every instrument)"
 
 
-class _Instrumented(RegistryClient):
-    """A registry reported through OpenTelemetry (``reader`` None: the API alone)."""
-
-    def __init__(self, name: str, with_sdk: bool) -> None:
-        self.name = name
-        self.reader = InMemoryMetricReader() if with_sdk else None
-        self.provider = MeterProvider(metric_readers=[self.reader]) if self.reader else None
-
-    async def start(self, address: str) -> None:
-        await super().start(address)
-        instrument(self.registry, self.provider)
-
-    def collect(self) -> None:
-        if self.reader is not None:
-            self.reader.get_metrics_data()
-
-    async def close(self) -> None:
-        await super().close()
-        if self.provider is not None:
-            self.provider.shutdown()
+Mode = tuple[str, LatencyObserver | None, InMemoryMetricReader | None]
 
 
-class _Plain(RegistryClient):
-    name = OFF
+async def _modes(zk: Registry) -> tuple[list[Mode], MeterProvider]:
+    """The three ways to run: no observer; the API's (global proxy provider, no SDK); the
+    SDK's (an in-memory reader, collected after each batch)."""
+    counters = zk._session.counters  # the benchmark switches observers batch by batch
+    instrument(zk)  # the global provider: no SDK has been set in this process
+    api = counters.latency
+    reader = InMemoryMetricReader()
+    provider = MeterProvider(metric_readers=[reader])
+    instrument(zk, provider)
+    sdk = counters.latency
+    return [(OFF, None, None), (API, api, None), (SDK, sdk, reader)], provider
 
-    def collect(self) -> None:
-        return None
 
-
-Client = _Plain | _Instrumented
-
-
-async def _cpu(client: Client, work: Callable[[], Awaitable[Any]]) -> float:
-    """The process's CPU time for ``work`` and one collection after it (s)."""
+async def _cpu(
+    zk: Registry, mode: Mode, work: Callable[[], Awaitable[object]], count: int
+) -> tuple[float, float]:
+    """µs of the process's CPU per request for ``work`` in ``mode``; and, with the SDK, µs
+    of one collection after it (timed on its own: an exporter collects once a minute)."""
+    _, observer, reader = mode
+    zk._session.counters.latency = observer
     quiet()
     cpu = time.process_time()
     await work()
-    client.collect()
-    return time.process_time() - cpu
-
-
-async def _round(ctx: Context, client: Client, rows: Rows, n: int, sequential: int) -> None:
-    parent = ctx.fresh_path("metrics")
-    await client.make_parent(parent)
-    paths = [f"{parent}/n{i:05d}" for i in range(n)]
-    seconds = await _cpu(client, lambda: client.create_in_flight(paths, VALUE))
-    rows.add(f"{n:,} creates, all in flight", "µs", "lower", client.name, seconds / n * 1e6)
-    seconds = await _cpu(client, lambda: client.get_in_flight(paths))
-    rows.add(f"{n:,} get_data, all in flight", "µs", "lower", client.name, seconds / n * 1e6)
-    seconds = await _cpu(client, lambda: client.get_sequential(paths[:sequential]))
-    per = seconds / sequential * 1e6
-    rows.add(f"{sequential:,} get_data, one at a time", "µs", "lower", client.name, per)
+    per_request = (time.process_time() - cpu) / count * 1e6
+    collected = 0.0
+    if reader is not None:
+        cpu = time.process_time()
+        reader.get_metrics_data()
+        collected = (time.process_time() - cpu) * 1e6
+    return per_request, collected
 
 
 async def run(ctx: Context) -> list[Measurement]:
-    n, sequential = ctx.scale(3000, 300), ctx.scale(500, 100)
+    """Short batches, the three modes back to back in a rotating order, many times: each
+    triple is one round, so the machine's drift hits all three alike."""
+    n, sequential, triples = ctx.scale(3000, 300), ctx.scale(300, 50), ctx.scale(20, 3)
     rows = Rows(SECTION)
-    clients: list[Client] = [_Plain(), _Instrumented(API, False), _Instrumented(SDK, True)]
+    zk = Registry(ctx.address)
+    await zk.start()
+    modes, provider = await _modes(zk)
     try:
-        for client in clients:
-            await client.start(ctx.address)
-        for client in clients:  # warm up, unrecorded
-            await _round(ctx, client, Rows("warm-up"), n, sequential)
-        for round_ in range(ctx.rounds):
-            shift = round_ % len(clients)
-            for client in clients[shift:] + clients[:shift]:
-                await _round(ctx, client, rows, n, sequential)
+        parent = ctx.fresh_path("metrics")
+        await zk.ensure_path(parent)
+        paths = [f"{parent}/n{i:05d}" for i in range(n)]
+        await asyncio.gather(*(zk.create(p, VALUE) for p in paths))
+        work: list[tuple[str, Callable[[], Awaitable[object]], int]] = [
+            (f"{n:,} get_data, all in flight", lambda: _gets(zk, paths), n),
+            (
+                f"{sequential:,} get_data, one at a time",
+                lambda: _one_by_one(zk, paths[:sequential]),
+                sequential,
+            ),
+            (f"{n:,} set_data, all in flight", lambda: _sets(zk, paths), n),
+        ]
+        for _ in range(2):  # warm up, unrecorded
+            for mode in modes:
+                for _name, call, count in work:
+                    await _cpu(zk, mode, call, count)
+        for triple in range(triples):
+            shift = triple % len(modes)
+            for mode in modes[shift:] + modes[:shift]:
+                for name, call, count in work:
+                    per_request, collected = await _cpu(zk, mode, call, count)
+                    rows.add(name, "µs", "lower", mode[0], per_request)
+                    if collected:
+                        rows.add(COLLECT, "µs", "lower", mode[0], collected)
+        await zk.delete_recursive(parent)
     finally:
-        for client in clients:
-            await client.close()
+        await zk.close()
+        provider.shutdown()
     return rows.measurements([OFF, API, SDK])
+
+
+async def _gets(zk: Registry, paths: list[str]) -> None:
+    await asyncio.gather(*(zk.get(p) for p in paths))
+
+
+async def _sets(zk: Registry, paths: list[str]) -> None:
+    await asyncio.gather(*(zk.set(p, VALUE) for p in paths))
+
+
+async def _one_by_one(zk: Registry, paths: list[str]) -> None:
+    for path in paths:
+        await zk.get(path)
 
 
 OBSERVER = "Metrics: the latency observer alone"
@@ -163,7 +181,10 @@ BENCHMARKS = [
         section=SECTION,
         description="Client CPU per request: not instrumented, OpenTelemetry API alone, SDK.",
         run=run,
-        comparisons=(Comparison(SDK, OFF, {"": TARGET}), Comparison(API, OFF, {"": TARGET})),
+        comparisons=(
+            Comparison(SDK, OFF, {"flight": TARGET, "one at a time": TARGET}),
+            Comparison(API, OFF, {"flight": TARGET, "one at a time": TARGET}),
+        ),
     ),
     Benchmark(
         name="metrics-observer",
