@@ -55,6 +55,8 @@ class Hub:
         self.session = session
         self.sources: dict[tuple[object, str], Source[Any]] = {}
         self._queue: asyncio.Queue[Source[Any]] = asyncio.Queue()
+        self._queued: set[Source[Any]] = set()  # in the queue (once each)
+        self._spread: set[Source[Any]] = set()  # to refresh after a random pause (an expiry)
         self._limit = asyncio.Semaphore(_CONCURRENCY)
         self._owner: TaskOwner | None = None
         self._closed = False
@@ -224,9 +226,10 @@ class Hub:
         if source.closed or self._closed:
             return
         source.wanted += 1
-        source.spread = source.spread or spread
-        if not source.queued:
-            source.queued = True
+        if spread:
+            self._spread.add(source)
+        if source not in self._queued:
+            self._queued.add(source)
             self._pending += 1
             self.idle.clear()
             self._queue.put_nowait(source)
@@ -239,15 +242,15 @@ class Hub:
     async def _refresh_loop(self) -> None:
         while True:
             source = await self._queue.get()
-            source.queued = False
+            self._queued.discard(source)
             await self._limit.acquire()
             self.spawn(self._refresh(source), name=f"aiozkreg refresh {source.path}")
 
     async def _refresh(self, source: Source[Any]) -> None:
         retry = False
         try:
-            if source.spread:
-                source.spread = False
+            if source in self._spread:
+                self._spread.discard(source)
                 if not source.awaited:  # nobody waits for it: spread the herd
                     await asyncio.sleep(random.uniform(0, min(0.5, 0.002 * len(self.sources))))
             await source.refresh()

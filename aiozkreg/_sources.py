@@ -84,11 +84,9 @@ class Source(Generic[S]):
         "hub",
         "link_nodes",
         "path",
-        "queued",
         "ready",
         "real_path",
         "snapshot",
-        "spread",
         "version",
         "views",
         "wanted",
@@ -110,8 +108,6 @@ class Source(Generic[S]):
         self.done = 0  # the events the last completed read covers
         self._changed: asyncio.Event | None = None  # made when an iterator waits
         self._refreshed: asyncio.Event | None = None  # made when a new view waits
-        self.queued = False
-        self.spread = False
         self._busy: asyncio.Event | None = None  # set while a read or ingest runs
         self.zxid = 0  # of the state we hold (mzxid / pzxid), never goes backwards
         self.snapshot: S = self.empty()
