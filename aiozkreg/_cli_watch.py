@@ -15,7 +15,7 @@ import signal
 import sys
 import time
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, TextIO
 
 from ._cli_common import Command, add_common, add_hosts, connected, node_text, zk_path
@@ -53,9 +53,11 @@ def tree_lines(
     real_path: str,
     nodes: Mapping[str, TreeNode],
     state: SessionState = SessionState.CONNECTED,
+    unreadable: Collection[str] = (),
 ) -> list[str]:
     """What ``aiozkreg watch --tree`` shows: the subtree at ``real_path`` in tree-text layout
-    (properties as stored: links not followed), headed by its size."""
+    (properties as stored: links not followed), headed by its size and what this session
+    may not read."""
     lines = []
     if state not in _LIVE:
         lines.append(f"# session {state.value}: this is the last state seen")
@@ -65,6 +67,8 @@ def tree_lines(
         return [*lines, f"# {path} does not exist; waiting for it to be created"]
     ephemeral = sum(1 for node in nodes.values() if node.ephemeral)
     lines.append(f"# {len(nodes)} nodes, {ephemeral} ephemeral")
+    if unreadable:
+        lines.append(f"# left out, this session may not read: {', '.join(sorted(unreadable))}")
     header, *body = format_tree(_text_node(nodes, real_path), "n").splitlines()
     return [*lines, real_path + header[len("/n") :], *body]
 
@@ -293,7 +297,7 @@ async def _watch_tree(
         await _show_until_gone(
             (tree,),
             gone,
-            lambda: tree_lines(path, tree.real_path, tree, state[0]),
+            lambda: tree_lines(path, tree.real_path, tree, state[0], tree.unreadable),
             screen,
             changed,
         )

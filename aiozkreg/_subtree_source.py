@@ -36,7 +36,7 @@ from ._errors import BadArgumentsError, LinkLoop, NoNodeError, UnimplementedErro
 from ._sources import Source
 from ._states import SessionState, StateChange
 from ._subtree import Read, TreeChange, TreeSnapshot, apply, diff
-from ._subtree_reads import Listed, Watchers, read_nodes, read_subtrees
+from ._subtree_reads import Listed, Refused, Watchers, read_nodes, read_subtrees
 from ._watches import EventType, WatchedEvent, WatchKind
 from ._wire import (
     GetChildren,
@@ -73,6 +73,7 @@ class TreeSource(Source[TreeSnapshot]):
         "_reload",
         "changes",
         "recursive",
+        "unreadable",
     )
 
     kind = WatchKind.RECURSIVE
@@ -81,6 +82,7 @@ class TreeSource(Source[TreeSnapshot]):
         super().__init__(hub, path, real_path)
         self.recursive = True  # False: the per-node fallback
         self.changes: list[TreeChange] = []  # of the last publish
+        self.unreadable: Refused = {}  # below the root, refused by the server: not mirrored
         self._pending: dict[str, _Todo] = {}
         self._reload = False  # read everything again (after an expiry, or a move)
         self._moved = False  # a link on the way to the root changed
@@ -151,6 +153,7 @@ class TreeSource(Source[TreeSnapshot]):
         async with self.exclusive():
             self.real_path = await self.hub.resolve(self.path, self._read_link_node)
             await self._watch()
+            self.unreadable = {}
             snapshot = await self._read_all()
             if self.real_path not in snapshot:
                 raise await _ops.no_node(self.hub.session, self.real_path)
@@ -183,12 +186,38 @@ class TreeSource(Source[TreeSnapshot]):
 
     async def _read_subtrees(self, tops: Iterable[str]) -> dict[str, Read | None]:
         session, root = self.hub.session, self.real_path
-        return await read_subtrees(session, tops, root=root, watchers=self._watchers())
+        refused: Refused = {}
+        reads = await read_subtrees(
+            session, tops, root=root, watchers=self._watchers(), refused=refused
+        )
+        self._note_refused(reads, refused)
+        return reads
 
     async def _read_nodes(self, paths: Sequence[str], *, children: bool) -> Listed:
         session, root = self.hub.session, self.real_path
+        refused: Refused = {}
         watchers = self._watchers()
-        return await read_nodes(session, paths, children=children, root=root, watchers=watchers)
+        listed = await read_nodes(
+            session, paths, children=children, root=root, watchers=watchers, refused=refused
+        )
+        self._note_refused(listed, refused)
+        return listed
+
+    def _note_refused(self, read: Iterable[str], refused: Refused) -> None:
+        """Keep :attr:`unreadable` to the latest answer for each node just read."""
+        for path in read:
+            error = refused.get(path)
+            if error is None:
+                self.unreadable.pop(path, None)
+            elif self.unreadable.setdefault(path, error) is error:  # newly refused
+                log.warning("The tree of %s leaves out %s: %s", self.path, path, error)
+
+    def _forget_refused(self, snapshot: TreeSnapshot, gone: Iterable[str] = ()) -> None:
+        """A refused node that went, or whose parent is no longer mirrored, is not ours."""
+        for path in gone:
+            self.unreadable.pop(path, None)
+        for path in [p for p in self.unreadable if _paths.split(p)[0] not in snapshot]:
+            del self.unreadable[path]
 
     def _watchers(self) -> Watchers | None:
         return None if self.recursive else (self.watcher, self._on_child_event)
@@ -235,6 +264,8 @@ class TreeSource(Source[TreeSnapshot]):
             reads.update(relisted.get(path, {}))
         snapshot, changes = apply(self.snapshot, reads)
         self._read_missing_parents(snapshot, reads)
+        if self.unreadable:
+            self._forget_refused(snapshot, gone)
         if changes:
             self.changes = changes
             self.publish(snapshot)
@@ -308,6 +339,7 @@ class TreeSource(Source[TreeSnapshot]):
     async def _reload_all(self) -> None:
         """After an expiry: watch again, read everything, report what differs."""
         await self._watch()
+        self.unreadable = {}
         fresh = await self._read_all()
         changes = diff(self.snapshot, fresh)
         if changes:

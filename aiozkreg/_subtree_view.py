@@ -73,6 +73,13 @@ class Tree(View, Mapping[str, TreeNode]):
         """The providers under ``path`` now: see :meth:`TreeSnapshot.providers`."""
         return self._tree().providers(path, format=format, available=available)
 
+    @property
+    def unreadable(self) -> frozenset[str]:
+        """Paths below the root the server would not let this session read (``NoAuth``,
+        say): they are left out of the tree, with everything below them."""
+        refused: dict[str, object] = getattr(self._source, "unreadable", {})
+        return frozenset(refused)
+
     __eq__ = Mapping.__eq__
     __hash__ = None  # type: ignore[assignment]
 

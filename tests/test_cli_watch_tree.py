@@ -9,7 +9,7 @@ import subprocess
 from cli_run import command
 from terminal import Terminal
 
-from aiozkreg import Registry
+from aiozkreg import Perm, Registry, make_digest_acl
 
 TREE = "/svc : web\n  threads = 1\n  /providers\n    /a\n      port = 1\n"
 
@@ -69,6 +69,32 @@ async def test_watch_tree_shows_every_change_in_the_subtree(zookeeper_hosts: str
             if proc.returncode is None:
                 proc.kill()
                 await proc.wait()
+
+
+async def test_watch_tree_names_what_the_session_may_not_read(zookeeper_hosts: str) -> None:
+    """A node the watching session may not read is named in the header, not drawn."""
+    admin_auth = [("digest", "admin:secret")]
+    async with Registry(zookeeper_hosts, auth=admin_auth) as zk:
+        await zk.import_tree(TREE)
+        secret = [make_digest_acl("admin", "secret", Perm.ALL)]
+        await zk.create("/svc/providers/hidden", b'{"port": 9}', acl=secret)
+        proc = await asyncio.create_subprocess_exec(
+            *command("aiozkreg", "watch", zookeeper_hosts, "/svc", "--tree"),
+            stdin=subprocess.DEVNULL,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+        )
+        assert proc.stdout is not None
+        try:
+            await _blocks_until(
+                proc.stdout,
+                "# 3 nodes, 0 ephemeral\n"
+                "# left out, this session may not read: /svc/providers/hidden\n" + TREE,
+            )
+        finally:
+            proc.kill()
+            await proc.wait()
+            await zk.delete("/svc/providers/hidden")  # the harness's clean-up may not read it
 
 
 def _frames(output: str) -> list[list[str]]:

@@ -424,11 +424,44 @@ async def test_unreadable_nodes_are_left_out(hosts: str) -> None:
                 assert "/svc/s0/hidden" not in tree
                 assert "hidden" not in tree["/svc/s0"].children
                 assert len(tree) == NODES
+                assert tree.unreadable == {"/svc/s0/hidden"}
                 changes = tree.changes()
                 await admin.set("/svc/s1", b'{"still": "followed"}')
                 assert await _take(changes, 1) == [("updated", "/svc/s1")]
         finally:
             await admin.delete("/svc/s0/hidden")  # the harness's clean-up may not read it
+
+
+async def test_a_node_that_becomes_unreadable_goes_at_the_next_reload(hosts: str) -> None:
+    """A mirrored node whose ACL stops this session reading it keeps its last state (the
+    server tells a session nothing about nodes it may not read); the re-read after an
+    expiry reports it removed and lists it in ``tree.unreadable``; readable again, the
+    next re-read brings it back."""
+    async with (
+        Registry(hosts, auth=[("digest", "admin:secret")]) as admin,
+        Registry(hosts) as zk,
+    ):
+        await _populate(admin)
+        async with zk.tree("/svc") as tree:
+            changes, states = tree.changes(), zk.states()
+            await admin.set_acls("/svc/s2/p1", [make_digest_acl("admin", "secret", Perm.ALL)])
+            try:
+                await admin.set("/svc/s2/p1", b'{"now": "secret"}')
+                await admin.set("/svc/s1", b'{"a": "later write"}')
+                assert await _take(changes, 1) == [("updated", "/svc/s1")]
+                assert tree["/svc/s2/p1"].properties == {"weight": 1}  # no event came
+                await expire_session(zk)
+                await until_states(states, SessionState.EXPIRED)
+                assert await _take(changes, 1) == [("removed", "/svc/s2/p1")]
+                assert tree.unreadable == {"/svc/s2/p1"}
+                assert "p1" not in tree["/svc/s2"].children
+            finally:
+                await admin.set_acls("/svc/s2/p1", [ACL(Perm.ALL, "world", "anyone")])
+            await expire_session(zk)
+            await until_states(states, SessionState.EXPIRED)
+            assert await _take(changes, 1) == [("added", "/svc/s2/p1")]
+            assert tree["/svc/s2/p1"].properties == {"now": "secret"}
+            assert tree.unreadable == frozenset()
 
 
 async def test_bad_arguments_are_refused(writer: Registry, zk: Registry) -> None:
