@@ -388,15 +388,17 @@ class TreeSource(Source[TreeSnapshot]):
     # -- closing -------------------------------------------------------------------------
 
     def detach(self) -> None:
-        """Stop watching: the recursive watch goes (the per-node ones fire once and go)."""
+        """Stop watching: the recursive watch goes (or, in the fallback, each node's)."""
         self.closed = True
         watches = self.hub.session.watches
         if watches.discard(WatchKind.RECURSIVE, self.real_path, self.watcher):
             self.hub.remove_server_watch(WatchKind.RECURSIVE, self.real_path)  # see _unwatch
-        if not self.recursive:
+        if not self.recursive:  # the per-node watches go too, where no one else has them
             for path in self.snapshot:
-                watches.discard(WatchKind.DATA, path, self.watcher)
-                watches.discard(WatchKind.CHILD, path, self.child_watcher)
+                if watches.discard(WatchKind.DATA, path, self.watcher):
+                    self.hub.remove_server_watch(WatchKind.DATA, path)
+                if watches.discard(WatchKind.CHILD, path, self.child_watcher):
+                    self.hub.remove_server_watch(WatchKind.CHILD, path)
         for node in self.link_nodes:
             watches.discard(WatchKind.DATA, node, self.link_watcher)
         self.wake()

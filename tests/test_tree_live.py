@@ -376,7 +376,8 @@ async def test_refused_reads_end_the_tree_with_the_error(hosts: str) -> None:
 
 async def test_fallback_watches_each_node() -> None:
     """On a server without persistent watches the tree holds a data and a child watch on
-    each node (as TreeCache does), and follows changes all the same."""
+    each node (as TreeCache does), follows changes all the same, and removes them all
+    from the server on close."""
     memory = MemoryZooKeeper(persistent_watches=False)
     try:
         async with Registry(memory.hosts) as writer, Registry(memory.hosts) as zk:
@@ -393,6 +394,8 @@ async def test_fallback_watches_each_node() -> None:
                     ("updated", "/svc/s0/late"),
                     ("removed", "/svc/s1/p0"),
                 ]
+            await zk.settle()
+            assert memory.watch_count() == before  # closed: the server holds none of them
     finally:
         memory.close()
 
