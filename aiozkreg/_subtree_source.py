@@ -36,7 +36,7 @@ from ._errors import BadArgumentsError, LinkLoop, NoNodeError, UnimplementedErro
 from ._sources import Source
 from ._states import SessionState, StateChange
 from ._subtree import Read, TreeChange, TreeSnapshot, apply, diff
-from ._subtree_reads import Listed, Refused, Watchers, read_nodes, read_subtrees
+from ._subtree_reads import Listed, Refused, SubtreeReader
 from ._watches import EventType, WatchedEvent, WatchKind
 from ._wire import (
     GetChildren,
@@ -185,23 +185,20 @@ class TreeSource(Source[TreeSnapshot]):
         return apply(TreeSnapshot(self.real_path), reads)[0]
 
     async def _read_subtrees(self, tops: Iterable[str]) -> dict[str, Read | None]:
-        session, root = self.hub.session, self.real_path
-        refused: Refused = {}
-        reads = await read_subtrees(
-            session, tops, root=root, watchers=self._watchers(), refused=refused
-        )
-        self._note_refused(reads, refused)
+        reader = self._reader()
+        reads = await reader.subtrees(tops)
+        self._note_refused(reads, reader.refused)
         return reads
 
     async def _read_nodes(self, paths: Sequence[str], *, children: bool) -> Listed:
-        session, root = self.hub.session, self.real_path
-        refused: Refused = {}
-        watchers = self._watchers()
-        listed = await read_nodes(
-            session, paths, children=children, root=root, watchers=watchers, refused=refused
-        )
-        self._note_refused(listed, refused)
+        reader = self._reader()
+        listed = await reader.nodes(paths, children=children)
+        self._note_refused(listed, reader.refused)
         return listed
+
+    def _reader(self) -> SubtreeReader:
+        watchers = None if self.recursive else (self.watcher, self._on_child_event)
+        return SubtreeReader(self.hub.session, self.real_path, watchers)
 
     def _note_refused(self, read: Iterable[str], refused: Refused) -> None:
         """Keep :attr:`unreadable` to the latest answer for each node just read."""
@@ -218,9 +215,6 @@ class TreeSource(Source[TreeSnapshot]):
             self.unreadable.pop(path, None)
         for path in [p for p in self.unreadable if _paths.split(p)[0] not in snapshot]:
             del self.unreadable[path]
-
-    def _watchers(self) -> Watchers | None:
-        return None if self.recursive else (self.watcher, self._on_child_event)
 
     # -- following ---------------------------------------------------------------------
 
