@@ -12,7 +12,7 @@ import pytest
 from readme_trees import TREE_TEXT
 from web_events import events
 
-from aiozkreg import Registry
+from aiozkreg import Perm, Registry, make_digest_acl
 from aiozkreg.testing import ZooKeeperServer
 from aiozkreg.web import ListenError, _feed, serving
 from aiozkreg.web._writes import WriteError, WritePolicy, is_loopback
@@ -36,6 +36,27 @@ async def test_stream_starts_with_the_whole_tree_and_a_live_session(zookeeper_ho
         assert page.config["writes"] is False
         link = page.property("/lb/pools/cms", "providers ->")
         assert (link["resolved"], link["problem"]) == ("/cms/providers", None)
+
+
+async def test_nodes_the_session_may_not_read_are_named_in_the_status(
+    zookeeper_hosts: str,
+) -> None:
+    """A node the serving session may not read is left out of the page and named in the
+    status the page shows."""
+    async with Registry(zookeeper_hosts, auth=[("digest", "admin:secret")]) as admin:
+        await admin.import_tree(TREE_TEXT)
+        secret = [make_digest_acl("admin", "secret", Perm.ALL)]
+        await admin.create("/cms/providers/hidden", b'{"port": 1}', acl=secret)
+        try:
+            async with (
+                serving(zookeeper_hosts, "/", listen="127.0.0.1:0") as served,
+                events(served.url) as stream,
+            ):
+                page = await stream.until(lambda p: p.status.get("status") == "live")
+                assert page.status["unreadable"] == ["/cms/providers/hidden"]
+                assert "/cms/providers/hidden" not in page.nodes
+        finally:
+            await admin.delete("/cms/providers/hidden")  # the harness's clean-up may not read it
 
 
 async def test_a_registration_elsewhere_reaches_the_page_within_a_second(

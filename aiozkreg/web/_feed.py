@@ -21,7 +21,7 @@ import asyncio
 import json
 import logging
 from collections import deque
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterable
 from typing import Any
 
 from .._backoff import Backoff
@@ -206,8 +206,19 @@ class Feed:
         async for change in states:
             self._set_session(change)
 
-    def _set_status(self, status: str, text: str, real_path: str | None = None) -> None:
-        self.status = {"status": status, "message": text, "real_path": real_path}
+    def _set_status(
+        self,
+        status: str,
+        text: str,
+        real_path: str | None = None,
+        unreadable: Iterable[str] = (),
+    ) -> None:
+        self.status = {
+            "status": status,
+            "message": text,
+            "real_path": real_path,
+            "unreadable": sorted(unreadable),  # left out: this session may not read them
+        }
         self._send(message("status", self.status))
 
     def _restart(self) -> None:
@@ -254,9 +265,12 @@ class Feed:
         async with self.zk.tree(self.path) as tree:
             backoff.reset()
             self._restart()
-            self._set_status("live", f"Showing {self.path}", tree.real_path)
+            showing = f"Showing {self.path}"
+            self._set_status("live", showing, tree.real_path, tree.unreadable)
             async for snapshot in tree:
                 self.publish(snapshot)
+                if sorted(tree.unreadable) != self.status["unreadable"]:
+                    self._set_status("live", showing, tree.real_path, tree.unreadable)
                 await asyncio.sleep(self._interval)  # pacing: a burst of changes is one delta
 
     async def _until_exists(self) -> None:

@@ -112,7 +112,9 @@ function drawState() {
   stream.textContent = page.stream === "open" ? "page: live" : "page: reconnecting…";
   const where = page.config.hosts ? `${page.config.hosts}  ${page.config.path}` : "";
   const real = page.status && page.status.real_path && page.status.real_path !== page.config.path ? ` (→ ${page.status.real_path})` : "";
-  $("where").textContent = where + real;
+  const hidden = (page.status && page.status.unreadable) || [];
+  $("where").textContent = where + real + (hidden.length ? `  (${hidden.length} left out: this session may not read them)` : "");
+  $("where").title = hidden.join("\n");
   let text = "";
   if (page.stream !== "open") text = "Lost contact with aiozkreg serve; reconnecting… (this is the last state seen)";
   else if (!session.live && SESSION_TEXT[session.state]) text = SESSION_TEXT[session.state];
