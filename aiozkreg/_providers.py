@@ -47,7 +47,7 @@ ChildData = tuple[tuple[str, bytes], ...]
 class ProvidersSource(Source[ChildData]):
     """A path's children and each child's data, all watched."""
 
-    __slots__ = ("_data", "_dirty", "_listed", "_listings", "_read_at")
+    __slots__ = ("_data", "_dirty", "_listed", "_listings", "_read_at", "refused")
 
     kind = WatchKind.CHILD
 
@@ -58,6 +58,7 @@ class ProvidersSource(Source[ChildData]):
         self._read_at = real_path  # the real path _data belongs to
         self._listed = False  # _data lists the children, and the child watch has not fired
         self._listings = 0  # child watch events so far (they may come before a read resumes)
+        self.refused: dict[str, ServerError] = {}  # children the server would not let us read
 
     @property
     def key(self) -> tuple[object, str]:
@@ -98,7 +99,11 @@ class ProvidersSource(Source[ChildData]):
             for name in [n for n in self._data if n not in listed]:
                 del self._data[name]
                 self._discard_child(name)
-            await self._read_children([n for n in names if n not in self._data or n in dirty])
+            for name in [n for n in self.refused if n not in listed]:
+                del self.refused[name]
+            await self._read_children(
+                [n for n in names if n not in self._data or n in dirty or n in self.refused]
+            )
         except BaseException:
             self._dirty |= dirty  # read them next time
             self._listed = False  # and list again: a new child may not be read yet
@@ -121,10 +126,14 @@ class ProvidersSource(Source[ChildData]):
         for name, result in zip(names, results, strict=True):
             if isinstance(result, bytes):
                 self._data[name] = result
+                self.refused.pop(name, None)
             elif isinstance(result, NoNodeError):
                 self._data.pop(name, None)  # gone meanwhile; the child watch says so too
-            elif isinstance(result, ServerError):  # NoAuth, say: leave it out, keep going
-                log.warning("Can't read provider %s under %s: %s", name, base, result)
+                self.refused.pop(name, None)
+            elif isinstance(result, ServerError):  # NoAuth, say: left out, in ``rejected``
+                if name not in self.refused:
+                    log.warning("Can't read provider %s under %s: %s", name, base, result)
+                self.refused[name] = result
                 self._data.pop(name, None)
             else:
                 self._dirty.add(name)
@@ -141,6 +150,7 @@ class ProvidersSource(Source[ChildData]):
         for name in self._data:
             self._discard_child(name)
         self._data.clear()
+        self.refused.clear()
 
     def empty(self) -> ChildData:
         return ()
@@ -169,6 +179,7 @@ class Providers(View):
         "_ejector",
         "_load",
         "_notified",
+        "_rejected",
         "_seen",
         "format",
         "strategy",
@@ -190,7 +201,8 @@ class Providers(View):
         self.strategy = strategy
         self._ejector = ejector
         self._load: dict[str, int] = {}
-        self._cache: dict[str, tuple[bytes, Provider | None]] = {}
+        self._cache: dict[str, tuple[bytes, Provider | ValueError | None]] = {}
+        self._rejected: dict[str, ValueError] = {}
         self._seen = -1
         self._all: tuple[Provider, ...] = ()
         self._available: tuple[Provider, ...] = ()
@@ -206,23 +218,38 @@ class Providers(View):
         self._seen = source.version
         old, cache = self._cache, {}
         found: list[Provider] = []
+        rejected: dict[str, ValueError] = {}
         for name, data in source.snapshot or ():
             hit = old.get(name)
             provider = hit[1] if hit is not None and hit[0] == data else self._decode(name, data)
             cache[name] = (data, provider)
-            if provider is not None:
+            if isinstance(provider, Provider):
                 found.append(provider)
+            elif provider is not None:
+                rejected[name] = provider
         self._cache = cache
+        self._rejected = rejected
         self._all = tuple(found)
         self._available = tuple(p for p in found if p.available)
         return self._available
 
-    def _decode(self, name: str, data: bytes) -> Provider | None:
+    def _decode(self, name: str, data: bytes) -> Provider | ValueError | None:
+        """The child's provider, None if it is none, or why its data is not one."""
         try:
             return decode_provider(name, data, self.format)
-        except ValueError as exc:
+        except ValueError as exc:  # kept in ``rejected`` until its data changes
             log.warning("Skipping provider %s under %s: %s.", name, self.real_path, exc)
-            return None
+            return exc
+
+    @property
+    def rejected(self) -> dict[str, Exception]:
+        """Children left out that claim to be providers, by name, with why: the server
+        would not let this session read them (a :class:`ServerError` such as
+        ``NoAuthError``), or their data is malformed for their format (a ``ValueError``
+        saying what is wrong)."""
+        self._decoded()
+        refused: dict[str, ServerError] = getattr(self._source, "refused", {})
+        return {**refused, **self._rejected}
 
     @property
     def all(self) -> tuple[Provider, ...]:

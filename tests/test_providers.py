@@ -15,6 +15,7 @@ from waits import first_snapshot
 
 from aiozkreg import (
     CuratorFormat,
+    NoAuthError,
     NoProvidersError,
     Provider,
     Registry,
@@ -184,13 +185,20 @@ async def test_nodes_written_by_other_tools_are_read(registry: Registry) -> None
 async def test_malformed_member_is_skipped_with_a_warning(
     registry: Registry, caplog: pytest.LogCaptureFixture
 ) -> None:
-    """A member_ child whose data is no member is logged and left out."""
+    """A member_ child whose data is no member is logged, left out, and in ``rejected``
+    with why until its data is fixed."""
     await registry.create("/member_0000000009", b"not json")
     await registry.register("/", "10.0.0.1:80", format="serverset")
     with caplog.at_level(logging.WARNING, "aiozkreg.providers"):
         providers = await registry.providers("/")
         assert _addresses(tuple(providers)) == ["10.0.0.1:80"]
     assert "Skipping provider member_0000000009" in caplog.text
+    (why,) = providers.rejected.values()
+    assert list(providers.rejected) == ["member_0000000009"] and isinstance(why, ValueError)
+    member = {"serviceEndpoint": {"host": "10.0.0.2", "port": 80}, "status": "ALIVE"}
+    await registry.set("/member_0000000009", json.dumps(member).encode())
+    await first_snapshot(providers, lambda s: _addresses(s) == ["10.0.0.1:80", "10.0.0.2:80"])
+    assert providers.rejected == {}
 
 
 async def test_unreadable_child_is_left_out(
@@ -202,9 +210,15 @@ async def test_unreadable_child_is_left_out(
     with caplog.at_level(logging.WARNING, "aiozkreg.providers"):
         providers = await registry.providers("/")
     assert tuple(providers) == () and "Can't read provider 10.0.0.9:80" in caplog.text
+    assert list(providers.rejected) == ["10.0.0.9:80"]
+    assert isinstance(providers.rejected["10.0.0.9:80"], NoAuthError)
     await registry.register("/", "10.0.0.1:80")
     await first_snapshot(providers, lambda s: _addresses(s) == ["10.0.0.1:80"])
+    assert caplog.text.count("Can't read provider 10.0.0.9:80") == 1  # once, not per read
     await registry.delete("/10.0.0.9:80")  # the test harness could not read it to clean up
+    await registry.register("/", "10.0.0.3:80")  # the listing after the delete: it is gone
+    await first_snapshot(providers, lambda s: _addresses(s) == ["10.0.0.1:80", "10.0.0.3:80"])
+    assert providers.rejected == {}
 
 
 async def test_many_providers(registry: Registry) -> None:
