@@ -7,6 +7,8 @@
   worker at once and merges the replies, kills and starts members, reads
   what the servers say about themselves (``srvr``, ``mntr``), and reads
   the truth (every service's providers) with a registry of its own.
+  Its registries may talk to some members only (``hosts``), and it may
+  hold groups of watchers besides (``add_watchers``), on other members.
 """
 
 from __future__ import annotations
@@ -99,10 +101,16 @@ class Fleet:
     """The ensemble, the aiozkreg workers and the kazoo worker."""
 
     def __init__(
-        self, ensemble: ZooKeeperEnsemble, registries: int, workers: int, kazoo: int, logs: Path
+        self,
+        ensemble: ZooKeeperEnsemble,
+        registries: int,
+        workers: int,
+        kazoo: int,
+        logs: Path,
+        hosts: str | None = None,
     ) -> None:
         self.ensemble = ensemble
-        self.hosts = ensemble.connect_string
+        self.hosts = hosts or ensemble.connect_string
         self.registries = registries
         per = -(-registries // workers)
         self.workers = [
@@ -123,6 +131,7 @@ class Fleet:
         self.truth_client: Registry | None = None
         self.sets: list[list[int]] = []  # open: [number, service, member]
         self.base: list[list[int]] = []  # the provider sets the scenarios run with
+        self.groups: dict[str, int] = {}  # watchers: group -> how many
 
     def worker_of(self, member: int) -> Proc:
         return self.workers[member // self.per_worker]
@@ -157,8 +166,8 @@ class Fleet:
     async def rows(self, op: str, key: str = "members", **args: Any) -> list[dict[str, Any]]:
         return [row for reply in await self.ask_all(op, **args) for row in reply[key]]
 
-    async def settle(self, timeout: float = 60.0) -> None:
-        await self.ask_all("settle", timeout=timeout)
+    async def settle(self, timeout: float = 60.0, group: str | None = None) -> None:
+        await self.ask_all("settle", timeout=timeout, group=group)
 
     async def per_member(
         self, op: str, slots: list[list[int]], **args: Any
@@ -183,8 +192,42 @@ class Fleet:
             pairs.append([member, slot])
         return pairs
 
-    async def sessions(self) -> dict[int, dict[str, Any]]:
-        return {row["member"]: row for row in await self.rows("sessions")}
+    async def sessions(self, group: str | None = None) -> dict[int, dict[str, Any]]:
+        return {row["member"]: row for row in await self.rows("sessions", group=group)}
+
+    # -- watchers: registries that only watch, on hosts of their own -------------------------
+
+    def _spread(self, count: int) -> list[tuple[Proc, list[int]]]:
+        """Watcher numbers 0..count-1, number n in worker n % workers."""
+        step = len(self.workers)
+        return [(w, list(range(i, count, step))) for i, w in enumerate(self.workers)]
+
+    async def add_watchers(self, group: str, hosts: str, count: int, read_only: bool) -> None:
+        """``count`` watchers in ``group`` on ``hosts``, spread over the worker processes."""
+        await asyncio.gather(
+            *(
+                w.ask("add_watchers", group=group, hosts=hosts, numbers=ns, read_only=read_only)
+                for w, ns in self._spread(count)
+            )
+        )
+        self.groups[group] = count
+
+    async def watch(self, group: str) -> None:
+        """One provider set per watcher of ``group``: watcher n watches service n % 20."""
+        await asyncio.gather(
+            *(
+                w.ask("watch", group=group, sets=[[n, n % SERVICES] for n in ns])
+                for w, ns in self._spread(self.groups[group])
+            )
+        )
+        await self.settle(group=group)
+
+    async def unwatch(self, group: str) -> None:
+        await self.ask_all("unwatch", group=group)
+
+    async def drop_watchers(self, group: str) -> None:
+        await self.ask_all("drop_watchers", group=group)
+        del self.groups[group]
 
     # -- the truth -------------------------------------------------------------------------
 
@@ -252,6 +295,24 @@ class Fleet:
     async def restart(self, member: int) -> None:
         await asyncio.to_thread(self.ensemble.start, member)
 
+    async def restart_together(self, members: list[int], timeout: float = 60.0) -> None:
+        """Start several members at once (none can lead or follow before a quorum is up)."""
+        chosen = [self.ensemble.member(i) for i in members]
+        for m in chosen:
+            await asyncio.to_thread(m.launch)
+        await asyncio.gather(*(asyncio.to_thread(m.wait_ready, timeout) for m in chosen))
+
+    async def modes_reached(self, members: list[int], modes: set[str], timeout: float) -> float:
+        """Poll until every one of ``members`` reports one of ``modes``; when that was seen."""
+        chosen = [self.ensemble.member(i) for i in members]
+        deadline = clock() + timeout
+        while clock() < deadline:
+            now = await asyncio.gather(*(asyncio.to_thread(lambda m=m: m.mode) for m in chosen))
+            if all(mode in modes for mode in now):
+                return clock()
+            await asyncio.sleep(0.02)
+        raise RuntimeError(f"members {members} did not all reach {sorted(modes)} in {timeout} s")
+
     async def new_leader(self, excluding: int, timeout: float = 30.0) -> float:
         """Poll the other members until one leads; when it was first seen leading."""
         others = [m for m in self.ensemble.members if m.id != excluding]
@@ -302,6 +363,11 @@ class Fleet:
             if found:
                 out[m.id] = int(found.group(1))
         return out
+
+    def member_cpu(self, members: list[int]) -> float:
+        """CPU time used so far by these members' running JVMs."""
+        pids = [self.ensemble.member(i).pid for i in members]
+        return _cpu([p for p in pids if p is not None])
 
     def workers_cpu(self) -> float:
         """CPU time used so far by the worker processes (aiozkreg's and kazoo's)."""

@@ -11,7 +11,14 @@ What each registry keeps, all the time:
 - its state changes, timed (from ``zk.states()``);
 - for each provider set it holds, every state it showed, timed, as a
   fingerprint (the providers' names and their ``epoch`` property), which
-  the driver compares with the truth it reads with a client of its own.
+  the driver compares with the truth it reads with a client of its own,
+  and when it first showed each ``epoch`` (how long a change took to
+  reach it).
+
+Besides the fleet's registries a worker may hold groups of *watchers*
+(``add_watchers``): registries that register nothing and only hold
+provider sets, on a connect string of their own (observers only, say) and
+optionally ``read_only=True``; scenarios 5 and 6 use them.
 
     python benchmarks/fleet_worker.py HOSTS FIRST COUNT   # registries FIRST..FIRST+COUNT-1
 """
@@ -26,6 +33,7 @@ import logging
 import random
 import sys
 import time
+from collections import Counter
 from collections.abc import Awaitable, Callable, Iterable
 from typing import Any
 
@@ -38,6 +46,7 @@ ROOT = "/fleet"
 SERVICES = 20
 SESSION_TIMEOUT = 10.0
 CHUNK = 25  # registries started at once
+PROBE = f"{ROOT}/probe"  # the node watchers try to write while the quorum is lost
 
 
 def service_path(service: int) -> str:
@@ -59,17 +68,26 @@ def fingerprint(pairs: Iterable[tuple[str, Any]]) -> str:
 class WatchedSet:
     """A provider set and every state it showed."""
 
-    def __init__(self, number: int, service: int, view: Providers) -> None:
+    def __init__(
+        self, number: int, service: int, view: Providers, changed: asyncio.Event | None = None
+    ) -> None:
         self.number = number
         self.service = service
         self.view = view
         self.history: list[tuple[float, str]] = []
         self.last: list[tuple[str, Any]] = []
+        self.first_seen: dict[Any, float] = {}  # epoch -> when a provider first showed it
+        self.notify = changed
         view(self._changed)
 
     def _changed(self, view: Providers) -> None:
+        now = clock()
         self.last = sorted((p.name, p.properties.get("epoch")) for p in view.all)
-        self.history.append((clock(), fingerprint(self.last)))
+        self.history.append((now, fingerprint(self.last)))
+        for _, epoch in self.last:
+            self.first_seen.setdefault(epoch, now)
+        if self.notify is not None:
+            self.notify.set()
 
     def since(self, t: float) -> dict[str, Any]:
         before = [fp for at, fp in self.history if at <= t]
@@ -85,9 +103,9 @@ class WatchedSet:
 class Member:
     """One registry of the fleet: its registrations, its provider sets, its states."""
 
-    def __init__(self, index: int, hosts: str) -> None:
+    def __init__(self, index: int, hosts: str, *, read_only: bool = False) -> None:
         self.index = index
-        self.zk = Registry(hosts, session_timeout=SESSION_TIMEOUT)
+        self.zk = Registry(hosts, session_timeout=SESSION_TIMEOUT, read_only=read_only)
         self.registrations: list[Registration] = []
         self.sets: list[WatchedSet] = []
         self.trees: list[Tree] = []
@@ -95,11 +113,11 @@ class Member:
         self.changed = asyncio.Event()
         self.epoch = 0
 
-    async def start(self, group: asyncio.TaskGroup | None) -> None:
+    async def start(self, group: asyncio.TaskGroup | None, *, register: bool = True) -> None:
         assert group is not None
         await self.zk.start()
         group.create_task(self._follow())
-        for service, name in provider_slots(self.index):
+        for service, name in provider_slots(self.index) if register else ():
             host, _, port = name.rpartition(":")
             reg = await self.zk.register(
                 service_path(service), (host, int(port)), n=self.index, epoch=0
@@ -140,6 +158,7 @@ class Member:
             "usable": clock(),
             "expired": any(at > since and s == "EXPIRED" for at, s, _ in self.states),
             "server": self.zk.connected_to,
+            "state": self.zk.state.name,
         }
 
     async def close(self) -> None:
@@ -157,6 +176,8 @@ class Worker:
         self.by_index = {m.index: m for m in self.members}
         self.churn: asyncio.Task[dict[str, int]] | None = None
         self.group: asyncio.TaskGroup | None = None
+        self.groups: dict[str, list[Member]] = {}  # watchers, by group name
+        self.set_changed = asyncio.Event()
 
     async def setup(self, group: asyncio.TaskGroup | None, sets: list[list[int]]) -> dict[str, Any]:
         self.group = group
@@ -197,25 +218,37 @@ class Worker:
                 m.sets.remove(watched)
         return {}
 
+    def _of(self, group: str | None) -> list[Member]:
+        """The fleet's registries, or the watchers of ``group``."""
+        return self.members if group is None else self.groups.get(group, [])
+
     # -- what the scenarios ask ---------------------------------------------------------
 
-    async def back(self, since: float, grace: float, timeout: float) -> dict[str, Any]:
+    async def back(
+        self, since: float, grace: float, timeout: float, group: str | None = None
+    ) -> dict[str, Any]:
         async with asyncio.timeout(timeout):
-            rows = await asyncio.gather(*(m.back(since, grace) for m in self.members))
+            rows = await asyncio.gather(*(m.back(since, grace) for m in self._of(group)))
         return {"members": rows}
 
     async def update(self, slots: list[list[int]], epoch: int) -> dict[str, Any]:
         """Set ``epoch`` on each given registration ([member, slot]); times and failures."""
 
-        async def one(member: int, slot: int) -> tuple[float, str | None]:
+        async def one(member: int, slot: int) -> tuple[float, float, str | None]:
+            started = clock()
             try:
                 await self.by_index[member].registrations[slot].update(epoch=epoch)
             except Exception as exc:  # the update stays the registration's: it is rewritten
-                return clock(), type(exc).__name__
-            return clock(), None
+                return started, clock(), type(exc).__name__
+            return started, clock(), None
 
         done = await asyncio.gather(*(one(m, k) for m, k in slots))
-        return {"done": [t for t, _ in done], "errors": [e for _, e in done if e]}
+        return {
+            "slots": slots,
+            "started": [t for t, _, _ in done],
+            "done": [t for _, t, _ in done],
+            "errors": [e for _, _, e in done if e],
+        }
 
     async def bounce(self, slots: list[list[int]]) -> dict[str, Any]:
         """Unregister each given registration and register it again (a provider leaves and
@@ -300,18 +333,18 @@ class Worker:
         times = await asyncio.gather(*(restored(m) for m in chosen))
         return {"expired": expired, "restored": times}
 
-    async def settle(self, timeout: float) -> dict[str, Any]:
+    async def settle(self, timeout: float, group: str | None = None) -> dict[str, Any]:
         async with asyncio.timeout(timeout):
-            await asyncio.gather(*(m.zk.settle(timeout=timeout) for m in self.members))
+            await asyncio.gather(*(m.zk.settle(timeout=timeout) for m in self._of(group)))
         return {}
 
-    async def sets(self, since: float) -> dict[str, Any]:
-        return {"sets": [w.since(since) for m in self.members for w in m.sets]}
+    async def sets(self, since: float, group: str | None = None) -> dict[str, Any]:
+        return {"sets": [w.since(since) for m in self._of(group) for w in m.sets]}
 
-    async def sessions(self) -> dict[str, Any]:
+    async def sessions(self, group: str | None = None) -> dict[str, Any]:
         """Each member's session id, server, and counters (requests by operation)."""
         rows = []
-        for m in self.members:
+        for m in self._of(group):
             metrics = m.zk.metrics()
             rows.append(
                 {
@@ -323,9 +356,127 @@ class Worker:
                     "requests": dict(metrics.requests),
                     "watches": metrics.watches,
                     "live": len([r for r in m.registrations if r.active]),
+                    "state": m.zk.state.name,
                 }
             )
         return {"members": rows}
+
+    # -- watchers (scenarios 5 and 6) -----------------------------------------------------
+
+    async def add_watchers(
+        self, group: str, hosts: str, numbers: list[int], read_only: bool
+    ) -> dict[str, Any]:
+        """Start a registry on ``hosts`` for each number, registering nothing."""
+        members = [Member(n, hosts, read_only=read_only) for n in numbers]
+        self.groups.setdefault(group, []).extend(members)
+        for i in range(0, len(members), CHUNK):
+            chunk = members[i : i + CHUNK]
+            await asyncio.gather(*(m.start(self.group, register=False) for m in chunk))
+        return {}
+
+    async def watch(self, group: str, sets: list[list[int]]) -> dict[str, Any]:
+        """For each [number, service], a provider set of the service on that watcher."""
+        by_number = {m.index: m for m in self._of(group)}
+        for number, service in sets:
+            m = by_number[number]
+            view = await m.zk.providers(service_path(service))
+            m.sets.append(WatchedSet(number, service, view, self.set_changed))
+        return {}
+
+    async def drop_watchers(self, group: str) -> dict[str, Any]:
+        """Close the watchers of ``group`` (their provider sets and registries)."""
+        for m in self.groups.pop(group, []):
+            await m.close()
+        return {}
+
+    async def unwatch(self, group: str) -> dict[str, Any]:
+        for m in self._of(group):
+            for watched in m.sets:
+                await watched.view.close()
+            m.sets.clear()
+        return {}
+
+    async def attached(
+        self, group: str, since: float, states: list[str], timeout: float
+    ) -> dict[str, Any]:
+        """Wait (up to ``timeout`` s) until every watcher of ``group`` has reached one of
+        ``states`` after ``since``; when each first did (None: not yet)."""
+        members = self._of(group)
+
+        def when(m: Member) -> float | None:
+            return next((at for at, s, _ in m.states if at > since and s in states), None)
+
+        try:
+            async with asyncio.timeout(timeout):
+                for m in members:
+                    while when(m) is None:
+                        m.changed.clear()
+                        await m.changed.wait()
+        except TimeoutError:  # reported: the ones that did not attach have no time
+            pass
+        return {"members": [{"member": m.index, "at": when(m)} for m in members]}
+
+    async def seen(self, group: str, epoch: int, timeout: float) -> dict[str, Any]:
+        """Wait until every provider set of ``group`` has shown ``epoch`` (up to ``timeout``
+        s); when each first did, by service, and how many never did."""
+        sets = [w for m in self._of(group) for w in m.sets]
+        try:
+            async with asyncio.timeout(timeout):
+                while not all(epoch in w.first_seen for w in sets):
+                    self.set_changed.clear()
+                    await self.set_changed.wait()
+        except TimeoutError:  # reported: the driver counts the sets that missed it
+            pass
+        return {
+            "seen": [[w.service, w.first_seen[epoch]] for w in sets if epoch in w.first_seen],
+            "missed": sum(1 for w in sets if epoch not in w.first_seen),
+        }
+
+    async def probe(self, group: str, timeout: float) -> dict[str, Any]:
+        """What each watcher of ``group`` can still do (while the quorum is lost): pick from
+        its provider sets, read, write; each outcome counted."""
+        counts: Counter[str] = Counter()
+
+        async def attempt(kind: str, call: Callable[[], Awaitable[Any]]) -> None:
+            try:
+                async with asyncio.timeout(timeout):
+                    await call()
+            except TimeoutError:
+                counts[f"{kind}: no answer in {timeout:g} s"] += 1
+            except Exception as exc:  # counted by kind: what a caller would have got
+                counts[f"{kind}: {type(exc).__name__}"] += 1
+            else:
+                counts[f"{kind}: worked"] += 1
+
+        async def one(m: Member) -> None:
+            for watched in m.sets:
+                await attempt("pick()", watched.view.pick)
+            await attempt("read", lambda: m.zk.get_children(ROOT))
+            await attempt("write", lambda: m.zk.set(PROBE, b"probe"))
+
+        members = self._of(group)
+        states = Counter(m.zk.state.name for m in members)
+        await asyncio.gather(*(one(m) for m in members))
+        return {"counts": dict(counts), "states": dict(states)}
+
+    async def try_start(
+        self, hosts: str, count: int, read_only: bool, timeout: float
+    ) -> dict[str, Any]:
+        """Start ``count`` new registries on ``hosts`` and close them: how each start ended."""
+
+        async def one() -> str:
+            zk = Registry(
+                hosts, session_timeout=SESSION_TIMEOUT, read_only=read_only, connect_timeout=timeout
+            )
+            try:
+                await zk.start()
+            except Exception as exc:  # counted: this registry could not start
+                return type(exc).__name__
+            finally:
+                await zk.close()
+            return "started"
+
+        return {"results": dict(Counter(await asyncio.gather(*(one() for _ in range(count)))))}
 
     async def load(self, seconds: float, in_flight: int) -> dict[str, Any]:
         """Keep ``in_flight`` reads going per registry for ``seconds``: the ensemble's peak."""
@@ -367,6 +518,14 @@ async def serve(worker: Worker) -> None:
         "respawn": worker.respawn,
         "open_tree": worker.open_tree,
         "close_trees": worker.close_trees,
+        "add_watchers": worker.add_watchers,
+        "watch": worker.watch,
+        "unwatch": worker.unwatch,
+        "drop_watchers": worker.drop_watchers,
+        "seen": worker.seen,
+        "attached": worker.attached,
+        "probe": worker.probe,
+        "try_start": worker.try_start,
     }
 
     async def run(group: asyncio.TaskGroup, request: dict[str, Any]) -> None:
@@ -390,7 +549,7 @@ async def serve(worker: Worker) -> None:
             if request["op"] == "quit":
                 break
             group.create_task(run(group, request))
-        for m in worker.members:
+        for m in [*worker.members, *(w for g in worker.groups.values() for w in g)]:
             with contextlib.suppress(Exception):
                 await m.close()
 
