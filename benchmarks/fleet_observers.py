@@ -196,8 +196,9 @@ async def watchers_on_observers(fleet: Fleet, repeat: int, rounds: int = 15) -> 
 # -- 6. quorum lost ---------------------------------------------------------------------------
 
 
-def _probe_rows(group: str, reply: dict[str, Any], watchers: int) -> Row:
+def _probe_rows(group: str, reply: dict[str, Any], truth: dict[int, str]) -> Row:
     counts: dict[str, int] = reply["counts"]
+    intact = sum(1 for service, fp in reply["prints"] if truth[service] == fp)
     print(f"  {group} watchers while the quorum is lost: {counts}", file=sys.stderr)
 
     def total(kind: str, outcome: str | None = None) -> int:
@@ -208,6 +209,7 @@ def _probe_rows(group: str, reply: dict[str, Any], watchers: int) -> Row:
         )
 
     return {
+        f"{group} watchers: provider sets showing every provider as before": intact,
         f"{group} watchers: pick() worked": total("pick()", "worked"),
         f"{group} watchers: pick() raised": total("pick()") - total("pick()", "worked"),
         f"{group} watchers: reads answered": total("read", "worked"),
@@ -227,8 +229,9 @@ async def quorum_lost(fleet: Fleet, repeat: int, new_registries: int = 5) -> Row
     observers = [m.id for m in ensemble.observers]
     leader = await fleet.leader()
     survivor = next(v for v in voters if v != leader)
-    victims = [v for v in voters if v != survivor]
-    t_kill = await fleet.kill(victims[0])
+    victims = [leader, *(v for v in voters if v not in (leader, survivor))]
+    truth_before, _ = await fleet.truth()
+    t_kill = await fleet.kill(victims[0])  # the leader first: nothing commits after this
     await fleet.kill(victims[1])
     # the fleet goes on updating: one registration per service, waiting for the quorum
     updates = asyncio.gather(
@@ -265,12 +268,13 @@ async def quorum_lost(fleet: Fleet, repeat: int, new_registries: int = 5) -> Row
     }
     n = len(fleet.workers)
     for i, g in enumerate(groups):
-        merged: dict[str, Any] = {"counts": {}, "states": {}}
+        merged: dict[str, Any] = {"counts": {}, "states": {}, "prints": []}
         for reply in probes[i * n : (i + 1) * n]:
             for part in ("counts", "states"):
                 for key, value in reply[part].items():
                     merged[part][key] = merged[part].get(key, 0) + value
-        row |= _probe_rows(g, merged, watchers)
+            merged["prints"] += reply["prints"]
+        row |= _probe_rows(g, merged, truth_before)
     started = probes[-1]["results"]
     print(f"  new read-only registries during the outage: {started}", file=sys.stderr)
     row[f"new read-only registries started during the outage (of {new_registries})"] = started.get(
@@ -279,6 +283,7 @@ async def quorum_lost(fleet: Fleet, repeat: int, new_registries: int = 5) -> Row
     row["outage: kill to restart, s"] = t_restart - t_kill
     # the voters are back
     back = await fleet.rows("back", since=t_kill, grace=1.0, timeout=120.0)
+    _, missing_then = await fleet.truth()
     (done,) = await updates
     errors = [e for u in done for e in u["errors"]]
     if errors:
@@ -292,6 +297,7 @@ async def quorum_lost(fleet: Fleet, repeat: int, new_registries: int = 5) -> Row
     row |= {
         "fleet: every registry usable again, s after the restart": max(r["usable"] for r in back)
         - t_restart,
+        "fleet: registrations missing then": missing_then,
         "fleet: updates during the outage that completed": sum(
             len(u["done"]) - len(u["errors"]) for u in done
         ),

@@ -81,6 +81,8 @@ def scenario_table(key: str, repeats: list[dict[str, float]]) -> str:
         good = [v for v in values if not math.isnan(v)] or [math.nan]
         median = statistics.median(good)
         spread = f"{fmt(min(good))}-{fmt(max(good))}" if len(values) > 1 else ""
+        if math.isnan(median):  # no repeat has a value (nothing to time)
+            spread = ""
         limit = GOALS.get(key, {}).get(name)
         goal = "" if limit is None else f"≤ {fmt(limit)}: {_verdict(values, limit)}"
         lines.append(f"| {name} | {fmt(median)} | {spread} | {goal} |")

@@ -457,7 +457,8 @@ class Worker:
         members = self._of(group)
         states = Counter(m.zk.state.name for m in members)
         await asyncio.gather(*(one(m) for m in members))
-        return {"counts": dict(counts), "states": dict(states)}
+        prints = [[w.service, fingerprint(w.last)] for m in members for w in m.sets]
+        return {"counts": dict(counts), "states": dict(states), "prints": prints}
 
     async def try_start(
         self, hosts: str, count: int, read_only: bool, timeout: float
