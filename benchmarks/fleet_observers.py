@@ -115,6 +115,10 @@ async def _changes(fleet: Fleet, group: str, rounds: int, epoch: int) -> Row:
     spent = {i: fleet.member_cpu([i]) - cpu[i] for i in cpu}
     await fleet.unwatch(group)
 
+    def per_change(ids: list[int]) -> float:
+        """CPU milliseconds these members spent per change."""
+        return 1000 * sum(spent[i] for i in ids) / changes
+
     def received(ids: list[int]) -> float:
         total = sum(int(after[i]["received"]) - int(packets[i]["received"]) for i in ids)
         return total / changes
@@ -127,9 +131,9 @@ async def _changes(fleet: Fleet, group: str, rounds: int, epoch: int) -> Row:
         "provider sets that missed a change": missed,
         "update() p50, ms": 1000 * percentile(writes, 0.5),
         "update() p99, ms": 1000 * percentile(writes, 0.99),
-        "CPU of the 3 voters per change, ms": 1000 * sum(spent[i] for i in voters) / changes,
-        "CPU of the leader per change, ms": 1000 * spent[leader] / changes,
-        "CPU of the 2 observers per change, ms": 1000 * sum(spent[i] for i in observers) / changes,
+        f"CPU of the {len(voters)} voters per change, ms": per_change(voters),
+        "CPU of the leader per change, ms": per_change([leader]),
+        f"CPU of the {len(observers)} observers per change, ms": per_change(observers),
         "packets the voters received per change": received(voters),
         "packets the observers received per change": received(observers),
     }
@@ -325,12 +329,17 @@ async def quorum_lost(fleet: Fleet, repeat: int, new_registries: int = 5) -> Row
         g: sum(1 for m, r in after[g].items() if r["session"] != before[g][m]["session"])
         for g in after
     }
+    expiries = {
+        g: sum(r["expiries"] - before[g][m]["expiries"] for m, r in after[g].items()) for g in after
+    }
     row |= {
         "provider sets wrong at the end": wrong_sets,
         "registrations lost": missing,
         "fleet sessions lost": lost[None],
         "read-only watchers' sessions lost": lost[READ_ONLY],
+        "read-only watchers' session expiries": expiries[READ_ONLY],
         "plain watchers' sessions lost": lost[PLAIN],
+        "plain watchers' session expiries": expiries[PLAIN],
     }
     return row
 
