@@ -49,7 +49,10 @@ async def test_registration_through_observer_is_seen_through_voter(
         Registry(observer.address) as through_observer,
         Registry(voter.address) as through_voter,
     ):
+        # each session makes sure of the path itself: ZooKeeper promises a session
+        # its own writes, not another session's on another server, at once
         await through_observer.ensure_path("/observed/a")
+        await through_voter.ensure_path("/observed/a")
         async with through_observer.register("/observed/a", "10.0.0.1:8080"):
             providers = await through_voter.providers("/observed/a")
             await first_snapshot(providers, lambda s: [p.name for p in s] == ["10.0.0.1:8080"])
@@ -70,6 +73,7 @@ async def test_registration_through_voter_reaches_observer_provider_set(
         Registry(voter.address) as through_voter,
     ):
         await through_voter.ensure_path("/observed/b")
+        await through_observer.ensure_path("/observed/b")  # as above: its own view of it
         providers = await through_observer.providers("/observed/b")
         assert providers.all == ()
         async with through_voter.register("/observed/b", "10.0.0.2:9090", epoch=1) as reg:
