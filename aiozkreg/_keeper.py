@@ -29,6 +29,9 @@ Its loop, until the registry closes::
 - While attached it pings every third of the timeout and drops the link
   when nothing has been heard for two thirds of it (a black hole). EOF and
   resets are noticed by the link itself.
+- While attached to a read-only server it asks the other servers whether
+  they serve read-write (:mod:`._rw_seek`), and leaves for the first that
+  does, without the herd pause.
 
 The first attach is reported to ``start()`` through :attr:`Keeper.attached`;
 credentials the server rejects, or a server that cannot exist (no such
@@ -53,6 +56,7 @@ from ._errors import (
     SessionExpiredError,
     ZKRegError,
 )
+from ._rw_seek import Server, seek_read_write
 from ._transport import Link
 from ._wire import Auth, Connect, Handshake
 
@@ -108,6 +112,8 @@ class Keeper:
         self.server: tuple[str, int] | None = None  # attached to, or last attached to
         self._failure = _REFUSED  # how the last attempt failed
         self._handshake_limit = first_handshake_timeout(session.timeout)
+        self._read_only = False  # the server attached to serves read-only
+        self._read_write: Server | None = None  # found serving read-write: try it first
 
     def _give_up(self, error: BaseException) -> None:
         """End the first attach with ``error`` (start() raises it)."""
@@ -124,7 +130,7 @@ class Keeper:
                 backoff.reset()
                 await self._serve(link)
                 session.lose(link)
-                if not session.closing:  # spread the herd of a server's sessions
+                if not session.closing and self._read_write is None:  # spread the herd
                     await asyncio.sleep(random.uniform(0, reconnect_pause(session.timeout)))
         except _GaveUp:
             return
@@ -136,6 +142,10 @@ class Keeper:
         if self.server in servers and len(servers) > 1:
             servers.remove(self.server)
             servers.append(self.server)
+        if self._read_write in servers:  # once: the server found serving read-write first
+            servers.remove(self._read_write)
+            servers.insert(0, self._read_write)
+        self._read_write = None
         return servers
 
     async def _attach(self, backoff: Backoff) -> Link:
@@ -258,11 +268,24 @@ class Keeper:
         if link.closed:  # lost while we were preparing it
             raise ConnectionLossError(f"Connection to {link.address} was lost.")
         session.adopt(link, new_session, hs.read_only)
+        self._read_only = hs.read_only
         if not self.attached.done():
             self.attached.set_result(None)
 
     async def _serve(self, link: Link) -> None:
-        """Keep the link alive with pings until it is lost."""
+        """Keep the link alive with pings until it is lost (or, read-only, left)."""
+        seeker = self._seeker(link)
+        try:
+            await self._ping(link)
+        finally:
+            if seeker is not None:
+                seeker.cancel()
+                await asyncio.wait([seeker])
+        error = seeker.exception() if seeker is not None and not seeker.cancelled() else None
+        if error is not None:  # a bug of ours: to the registry's task owner
+            raise error
+
+    async def _ping(self, link: Link) -> None:
         loop = asyncio.get_running_loop()
         timeout = self.session.timeout
         ping_every = timeout / 3
@@ -282,3 +305,27 @@ class Keeper:
             except TimeoutError:
                 continue  # time to ping, or to look at the silence again
         await link.wait_closed()
+
+    def _seeker(self, link: Link) -> asyncio.Task[None] | None:
+        """On a read-only server with others to ask (sockets only): the task that looks
+        for a read-write one, owned by :meth:`_serve`."""
+        config = self.session.config
+        servers = config.connect_string.servers
+        if not self._read_only or config.connect_string.scheme or len(servers) < 2:
+            return None
+        return asyncio.create_task(self._leave_for_read_write(link), name="aiozkreg seek rw")
+
+    async def _leave_for_read_write(self, link: Link) -> None:
+        config, here = self.session.config, self.server
+
+        def others() -> list[Server]:
+            servers = [s for s in config.connect_string.servers if s != here]
+            random.shuffle(servers)
+            return servers
+
+        host, port = await seek_read_write(others, ssl=config.ssl)
+        log.info("%s:%d serves read-write: leaving read-only %s.", host, port, link.address)
+        self._read_write = (host, port)
+        link.abort(
+            ConnectionLossError(f"Left read-only {link.address} for {host}:{port} (read-write).")
+        )

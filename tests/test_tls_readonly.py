@@ -9,8 +9,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from waits import until_states
 
 from aiozkreg import NotReadOnlyError, Registry, SessionState
+from aiozkreg._rw_seek import serves_read_write
 from aiozkreg.testing import ZooKeeperEnsemble, ZooKeeperServer
 from aiozkreg.testing._process import free_ports
 
@@ -108,3 +110,48 @@ async def test_read_only_server_accepted_only_when_asked() -> None:
             await Registry(survivor.address, connect_timeout=1.5).start()
     finally:
         await asyncio.to_thread(ensemble.close)
+
+
+@pytest.mark.slow
+async def test_read_only_session_leaves_for_a_read_write_server() -> None:
+    """A read_only=True registry attached to a read-only server moves, without being dropped,
+    to another server of its connect string as soon as that one answers isro with rw."""
+    ensemble = ZooKeeperEnsemble(
+        3,
+        jvm_options=["-Dreadonlymode.enabled=true"],
+        settings={"localSessionsEnabled": "true", "localSessionsUpgradingEnabled": "true"},
+    )
+    (port,) = free_ports(1)
+    writable = ZooKeeperServer(port=port)  # started once the registry sits on the read-only one
+    try:
+        await asyncio.to_thread(ensemble.start)
+        survivor = ensemble.members[0]
+        for member in ensemble.members[1:]:
+            await asyncio.to_thread(member.kill)
+        await asyncio.to_thread(survivor.wait_ready, 60, ("read-only",))
+        async with Registry(f"{survivor.address},{writable.address}", read_only=True) as zk:
+            assert zk.state is SessionState.CONNECTED_READ_ONLY
+            states = zk.states()
+            assert not await serves_read_write(survivor.host, survivor.port)
+            await asyncio.to_thread(writable.start)
+            assert await serves_read_write(writable.host, writable.port)
+            seen = await until_states(states, SessionState.CONNECTED)
+            assert seen[-1].server == writable.address
+            assert await zk.create("/written") == "/written"  # writes work there
+            assert survivor.mode == "read-only"  # nothing dropped us: we left
+    finally:
+        writable.close()
+        await asyncio.to_thread(ensemble.close)
+
+
+async def test_isro_unanswered_is_no_read_write_server(zookeeper_server: ZooKeeperServer) -> None:
+    """A port nothing listens on, or a server that does not answer isro, is no candidate."""
+    (port,) = free_ports(1)
+    assert not await serves_read_write("127.0.0.1", port)
+    quiet = ZooKeeperServer(settings={"4lw.commands.whitelist": "srvr, conf"})
+    try:
+        await asyncio.to_thread(quiet.start)
+        assert not await serves_read_write(quiet.host, quiet.port)
+    finally:
+        quiet.close()
+    assert await serves_read_write(zookeeper_server.host, zookeeper_server.port)
