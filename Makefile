@@ -89,8 +89,10 @@ bench: setup
 	$(PY) benchmarks/run.py
 
 # A fleet on a 3-server ensemble (issue 14): 300 sessions in worker processes,
-# leader kill, rolling restart, mass expiry, the reconnect herd against kazoo;
-# writes its tables into docs/performance.md and docs/scaling.md. Not in `bench`.
+# leader kill, rolling restart, mass expiry, the reconnect herd against kazoo,
+# and on ensembles with 2 observers: watchers on observers, quorum loss with
+# read-only watchers; writes its tables into docs/performance.md and
+# docs/scaling.md. Not in `bench`.
 bench-fleet: setup
 	@start=$$(date +%s); \
 	$(PY) benchmarks/fleet.py $(FLEET_ARGS); rc=$$?; \
