@@ -101,6 +101,8 @@ class SubtreeReader:
                         raise
                     return self._usable(exc, path), []
 
+        if len(paths) == 1:  # one node changed: no task to gather (a loop turn sooner)
+            return {paths[0]: await one(paths[0])}
         results = await asyncio.gather(*(one(path) for path in paths))
         return dict(zip(paths, results, strict=True))
 
