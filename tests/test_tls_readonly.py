@@ -72,6 +72,15 @@ async def test_tls_connection(tls_server: tuple[ZooKeeperServer, int, Path]) -> 
             assert "tls:1" in await zk.get_children("/")
 
 
+async def test_read_write_probe_over_tls(tls_server: tuple[ZooKeeperServer, int, Path]) -> None:
+    """The probe a read-only registry sends to find a read-write server works on the TLS
+    port with the registry's context, and fails closed with an untrusting one."""
+    _, port, ca = tls_server
+    trusting = ssl.create_default_context(cafile=str(ca))
+    assert await serves_read_write("127.0.0.1", port, ssl=trusting)
+    assert not await serves_read_write("127.0.0.1", port, ssl=ssl.create_default_context())
+
+
 async def test_tls_refuses_untrusted_server(tls_server: tuple[ZooKeeperServer, int, Path]) -> None:
     """A server whose certificate the context does not trust is never connected to."""
     from aiozkreg import FailedConnect
