@@ -353,6 +353,23 @@ async def test_symlinked_root_is_followed(writer: Registry, zk: Registry) -> Non
         assert tree.real_path == "/svc" and len(tree) == NODES
 
 
+async def test_a_repointed_symlink_moves_the_tree(writer: Registry, zk: Registry) -> None:
+    """A link on the way to the root pointed elsewhere: the tree mirrors the new target,
+    reports the change, and follows writes there, not at the old one."""
+    await _populate(writer, "/svc2")
+    await writer.create("/links", b'{"svc ->": "/svc"}')
+    async with zk.tree("/links/svc") as tree:
+        changes = tree.changes()
+        await writer.set("/links", b'{"svc ->": "/svc2"}')
+        got = await _take(changes, 2 * NODES)  # each old node removed, each new one added
+        assert {kind for kind, _ in got} == {"removed", "added"}
+        assert tree.real_path == "/svc2"
+        assert set(tree) == {p async for p in writer.walk("/svc2")}
+        await writer.set("/svc/s0", b'{"old": "target"}')
+        await writer.set("/svc2/s1", b'{"new": "target"}')
+        assert await _take(changes, 1) == [("updated", "/svc2/s1")]
+
+
 async def test_refused_reads_end_the_tree_with_the_error(hosts: str) -> None:
     """A tree whose re-read the server refuses (after an expiry, its ACL changed) raises
     NoAuthError from its iterators and exposes it."""
