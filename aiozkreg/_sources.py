@@ -218,9 +218,13 @@ class Source(Generic[S]):
             return
         if real != self.real_path:
             log.info("View of %s follows it from %s to %s.", self.path, self.real_path, real)
-            watches.discard(self.kind, self.real_path, self.watcher)
-            self.real_path = real
-            self.zxid = 0
+            self._move(real)
+
+    def _move(self, real: str) -> None:
+        """Follow the path to ``real``, where it now resolves: the next read is of it."""
+        self.hub.session.watches.discard(self.kind, self.real_path, self.watcher)
+        self.real_path = real
+        self.zxid = 0
 
     async def _read_link_node(self, path: str) -> Mapping[str, Any]:
         data, _ = await _ops.get(self.hub.session, path, self.link_watcher)

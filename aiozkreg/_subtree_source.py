@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import TYPE_CHECKING
 
 from . import _ops, _paths
-from ._errors import BadArgumentsError, LinkLoop, NoNodeError, UnimplementedError
+from ._errors import BadArgumentsError, NoNodeError, UnimplementedError
 from ._sources import Source
 from ._states import SessionState, StateChange
 from ._subtree import Read, TreeChange, TreeSnapshot, apply, diff
@@ -225,7 +225,7 @@ class TreeSource(Source[TreeSnapshot]):
             covers = self.wanted
             if self._moved:
                 self._moved = False
-                await self._resolve_again()
+                await self._relocate()
             if self.deleted:
                 return
             if self._reload:
@@ -311,24 +311,14 @@ class TreeSource(Source[TreeSnapshot]):
         root = self.real_path
         return path == root or path.startswith(root.rstrip("/") + "/")
 
-    async def _resolve_again(self) -> None:
-        """A link on the way changed: if the root resolves elsewhere, mirror that instead."""
-        watches = self.hub.session.watches
-        for node in self.link_nodes:
-            watches.discard(WatchKind.DATA, node, self.link_watcher)
-        self.link_nodes = frozenset()
-        try:
-            real = await self.hub.resolve(self.path, self._read_link_node)
-        except (NoNodeError, LinkLoop):
-            self._delete()
-            return
-        if real != self.real_path:
-            log.info("The tree of %s follows it from %s to %s.", self.path, self.real_path, real)
-            if watches.discard(WatchKind.RECURSIVE, self.real_path, self.watcher):
-                self.hub.remove_server_watch(WatchKind.RECURSIVE, self.real_path)
-            self.real_path = real
-            self._pending.clear()
-            self._reload = True
+    def _move(self, real: str) -> None:
+        """A link on the way changed and the root resolves elsewhere: mirror that instead
+        (the recursive watch goes; everything is read again from the new root)."""
+        if self.hub.session.watches.discard(WatchKind.RECURSIVE, self.real_path, self.watcher):
+            self.hub.remove_server_watch(WatchKind.RECURSIVE, self.real_path)
+        self.real_path = real
+        self._pending.clear()
+        self._reload = True
 
     async def _reload_all(self) -> None:
         """After an expiry: watch again, read everything, report what differs."""
