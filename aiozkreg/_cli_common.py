@@ -4,9 +4,11 @@ connecting, reading and writing files, and node text."""
 from __future__ import annotations
 
 import argparse
+import asyncio
 import contextlib
+import signal
 import sys
-from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -177,3 +179,31 @@ def node_text(path: str, properties: dict[str, Any], children: Sequence[str] = (
         if key not in shown
     ]
     return [path + header[len("/n") :], *comments, *lines]
+
+
+async def until_signalled(
+    work: Coroutine[Any, Any, None],
+    *,
+    also: Mapping[signal.Signals, Callable[[], None]] | None = None,
+) -> None:
+    """Run ``work`` until it ends, or until SIGINT or SIGTERM (then cancel it); ``also``
+    adds signal handlers for as long. Raises why ``work`` ended, if it failed."""
+    loop = asyncio.get_running_loop()
+    stop = asyncio.Event()
+    handlers = {signal.SIGINT: stop.set, signal.SIGTERM: stop.set, **(also or {})}
+    for sig, handler in handlers.items():
+        loop.add_signal_handler(sig, handler)
+    try:
+        task = asyncio.create_task(work)
+        stopped = asyncio.create_task(stop.wait())
+        try:
+            await asyncio.wait({task, stopped}, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            stopped.cancel()
+            task.cancel()
+            await asyncio.wait({task, stopped})
+    finally:
+        for sig in handlers:
+            loop.remove_signal_handler(sig)
+    if not task.cancelled():
+        task.result()  # why it ended: ZooKeeper unreachable at the start, no such node, ...

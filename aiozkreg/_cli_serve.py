@@ -10,11 +10,18 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import signal
 import sys
 
 from . import _paths
-from ._cli_common import Command, CommandError, UsageError, add_common, add_hosts, zk_path
+from ._cli_common import (
+    Command,
+    CommandError,
+    UsageError,
+    add_common,
+    add_hosts,
+    until_signalled,
+    zk_path,
+)
 
 __all__ = ["SERVE"]
 
@@ -63,25 +70,7 @@ def _check(args: argparse.Namespace) -> None:
 
 
 async def _serve(args: argparse.Namespace) -> int:
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
-    signals = (signal.SIGINT, signal.SIGTERM)
-    for sig in signals:
-        loop.add_signal_handler(sig, stop.set)
-    try:
-        work = asyncio.create_task(_serving(args))
-        stopped = asyncio.create_task(stop.wait())
-        try:
-            await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopped.cancel()
-            work.cancel()
-            await asyncio.wait({work, stopped})
-    finally:
-        for sig in signals:
-            loop.remove_signal_handler(sig)
-    if not work.cancelled():
-        work.result()  # why it ended: ZooKeeper unreachable at the start, say
+    await until_signalled(_serving(args))
     print("aiozkreg serve: stopped", file=sys.stderr, flush=True)
     return 0
 

@@ -18,7 +18,15 @@ import unicodedata
 from collections.abc import Callable, Collection, Mapping, Sequence
 from typing import Any, TextIO
 
-from ._cli_common import Command, add_common, add_hosts, connected, node_text, zk_path
+from ._cli_common import (
+    Command,
+    add_common,
+    add_hosts,
+    connected,
+    node_text,
+    until_signalled,
+    zk_path,
+)
 from ._errors import NoNodeError
 from ._registry import Registry
 from ._states import SessionState
@@ -185,28 +193,9 @@ def _watch_args(parser: argparse.ArgumentParser) -> None:
 
 
 async def watch(args: argparse.Namespace) -> int:
-    loop = asyncio.get_running_loop()
-    stop = asyncio.Event()
     screen = Screen(sys.stdout, f"aiozkreg watch {args.hosts} {args.path}")
-    signals = (signal.SIGINT, signal.SIGTERM)
-    for sig in signals:
-        loop.add_signal_handler(sig, stop.set)
-    if screen.tty:
-        loop.add_signal_handler(signal.SIGWINCH, screen.redraw)
-    try:
-        work = asyncio.create_task(_watch_work(args, screen))
-        stopped = asyncio.create_task(stop.wait())
-        try:
-            await asyncio.wait({work, stopped}, return_when=asyncio.FIRST_COMPLETED)
-        finally:
-            stopped.cancel()
-            work.cancel()
-            await asyncio.wait({work, stopped})
-    finally:
-        for sig in (*signals, signal.SIGWINCH):
-            loop.remove_signal_handler(sig)
-    if not work.cancelled():
-        work.result()  # an error, e.g. no such node at the start
+    redraw = {signal.SIGWINCH: screen.redraw} if screen.tty else {}
+    await until_signalled(_watch_work(args, screen), also=redraw)
     return 0
 
 
