@@ -10,6 +10,10 @@ count where requests went. Paths with a meaning:
 
 ``kill()`` stops it like a crashed process: the listening socket and every
 connection close, while its registration stays in ZooKeeper.
+
+:func:`registered_servers` starts such servers registered on a real ZooKeeper
+(the adapters' tests use it as their ``serve`` fixture); :class:`Preferring`
+is a strategy that makes picks predictable.
 """
 
 from __future__ import annotations
@@ -18,7 +22,12 @@ import asyncio
 import contextlib
 import socket
 import ssl
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+
+from aiozkreg import Provider, Registry
+
+SERVICE = "/services/echo"
+Serve = Callable[..., Awaitable["HttpServer"]]
 
 
 class HttpServer:
@@ -156,3 +165,36 @@ def unanswered() -> Iterator[str]:
             with contextlib.suppress(BlockingIOError):
                 filler.connect(address)
         yield f"127.0.0.1:{address[1]}"
+
+
+@contextlib.asynccontextmanager
+async def registered_servers(registry: Registry) -> AsyncIterator[Serve]:
+    """``start(name, path=SERVICE, *, register=True, **properties)``: an HTTP server on
+    loopback, registered under ``path``; every one is released and killed at the end."""
+    await registry.ensure_path(SERVICE)
+    started: list[HttpServer] = []
+
+    async def start(
+        name: str, path: str = SERVICE, *, register: bool = True, **properties: object
+    ) -> HttpServer:
+        server = await HttpServer(name).start()
+        started.append(server)
+        if register:
+            await registry.register(path, server.address, **properties)
+        return server
+
+    yield start
+    for server in started:
+        server.release.set()
+        await server.kill()
+
+
+class Preferring:
+    """A strategy that picks the first candidate in a fixed order of addresses."""
+
+    def __init__(self, order: Sequence[str]) -> None:
+        self.order = list(order)
+
+    def pick(self, candidates: Sequence[Provider], load: object) -> Provider | None:
+        ranked = sorted(candidates, key=lambda p: self.order.index(p.address))
+        return ranked[0] if ranked else None

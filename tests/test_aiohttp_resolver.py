@@ -7,47 +7,22 @@ import json
 import ssl
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator
 
 import aiohttp
 import pytest
 import trustme
-from http_servers import HttpServer, refusing
+from http_servers import SERVICE, HttpServer, Preferring, Serve, refusing, registered_servers
 
-from aiozkreg import Provider, Registry
+from aiozkreg import Registry
 from aiozkreg.aiohttp import ZooKeeperResolver
-
-SERVICE = "/services/echo"
-Serve = Callable[..., Awaitable[HttpServer]]
 
 
 @pytest.fixture
 async def serve(registry: Registry) -> AsyncIterator[Serve]:
-    """Start HTTP servers on loopback, each registered under SERVICE."""
-    await registry.ensure_path(SERVICE)
-    started: list[HttpServer] = []
-
-    async def start(name: str, *, register: bool = True, **properties: object) -> HttpServer:
-        server = await HttpServer(name).start()
-        started.append(server)
-        if register:
-            await registry.register(SERVICE, server.address, **properties)
-        return server
-
-    yield start
-    for server in started:
-        await server.kill()
-
-
-class Preferring:
-    """A strategy that picks the first candidate in a fixed order of addresses."""
-
-    def __init__(self, order: Sequence[str]) -> None:
-        self.order = list(order)
-
-    def pick(self, candidates: Sequence[Provider], load: object) -> Provider | None:
-        ranked = sorted(candidates, key=lambda p: self.order.index(p.address))
-        return ranked[0] if ranked else None
+    """Start HTTP servers on loopback, each registered under SERVICE (or a given path)."""
+    async with registered_servers(registry) as start:
+        yield start
 
 
 def session(resolver: ZooKeeperResolver, **connector: bool) -> aiohttp.ClientSession:

@@ -10,53 +10,33 @@ import subprocess
 import sys
 import uuid
 from collections import Counter
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from collections.abc import AsyncIterator
 from pathlib import Path
 from typing import Any
 
 import httpx
 import pytest
 import trustme
-from http_servers import HttpServer, refusing, unanswered
+from http_servers import (
+    SERVICE,
+    HttpServer,
+    Preferring,
+    Serve,
+    refusing,
+    registered_servers,
+    unanswered,
+)
 from waits import first_snapshot
 
 from aiozkreg import Provider, Registry
 from aiozkreg.httpx import PROVIDER_EXTENSION, ZooKeeperTransport, _aimed, _copied_url
 
-SERVICE = "/services/echo"
-Serve = Callable[..., Awaitable[HttpServer]]
-
 
 @pytest.fixture
 async def serve(registry: Registry) -> AsyncIterator[Serve]:
     """Start HTTP servers on loopback, each registered under SERVICE (or a given path)."""
-    await registry.ensure_path(SERVICE)
-    started: list[HttpServer] = []
-
-    async def start(
-        name: str, path: str = SERVICE, *, register: bool = True, **properties: object
-    ) -> HttpServer:
-        server = await HttpServer(name).start()
-        started.append(server)
-        if register:
-            await registry.register(path, server.address, **properties)
-        return server
-
-    yield start
-    for server in started:
-        server.release.set()
-        await server.kill()
-
-
-class Preferring:
-    """A strategy that picks the first candidate in a fixed order of addresses."""
-
-    def __init__(self, order: Sequence[str]) -> None:
-        self.order = list(order)
-
-    def pick(self, candidates: Sequence[Provider], load: object) -> Provider | None:
-        ranked = sorted(candidates, key=lambda p: self.order.index(p.address))
-        return ranked[0] if ranked else None
+    async with registered_servers(registry) as start:
+        yield start
 
 
 class Recording(httpx.AsyncBaseTransport):
